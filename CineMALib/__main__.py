@@ -1,0 +1,5 @@
+import sys
+
+from CineMALib.cli import main
+
+sys.exit(main())
