@@ -1,0 +1,102 @@
+"""What an analysis should do: weights, per-head dataset, seeds, device, speed. Validated once, up front.
+
+Why a dataclass of its own: the CLI, the Slicer module and the benchmarks all build one, and a bad choice (unknown
+dataset, missing weights folder) must fail before minutes of inference, with a message the user can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from CineMALib.errors import CineMAError
+from CineMALib.infer import DEVICE_CHOICES
+
+#: Heads the pipeline can run, in the order it runs them.
+HEADS: tuple[str, ...] = ("segmentation_sax", "segmentation_lax_4c", "landmarks", "classification_cvd", "regression_ef")
+#: Training data sets each head's released checkpoints exist for (hub folder ``<data>_<view>``); first = default.
+DATASET_CHOICES: dict[str, tuple[str, ...]] = {
+    "segmentation_sax": ("acdc", "mnms", "mnms2"),
+    "segmentation_lax_4c": ("mnms2",),
+    "landmarks": ("",),  # landmark folders carry no data set
+    "classification_cvd": ("acdc", "mnms", "mnms2"),
+    "regression_ef": ("acdc", "mnms", "mnms2"),
+}
+#: The demo weights were trained on phantoms; their folders use the data-set name ``phantom``.
+DEMO_DATASET = "phantom"
+WEIGHT_SOURCES: tuple[str, ...] = ("official", "demo")
+ENSEMBLE_SEEDS: tuple[int, ...] = (0, 1, 2)
+
+
+class OptionsError(CineMAError, ValueError):
+    """An analysis option is invalid; the message names the option and the allowed values."""
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Choices for :func:`~CineMALib.analysis.pipeline.analyse_study`.
+
+    ``weights``: ``"official"`` (hub cache), ``"demo"`` (``Resources/demo``) or a folder in the hub layout.
+    ``datasets``: head -> training data set (defaults per head; ``"phantom"`` for demo weights).
+    ``seed`` or ``ensemble`` (seeds 0-2: mean probabilities, spread reported). ``fast``: segment ED and ES only.
+    """
+
+    weights: str = "official"
+    datasets: dict[str, str] = field(default_factory=dict)
+    seed: int = 0
+    ensemble: bool = False
+    device: str = "auto"
+    fast: bool = False
+    batch_size: int = 4
+    heads: tuple[str, ...] = HEADS
+
+    def __post_init__(self) -> None:
+        if self.weights not in WEIGHT_SOURCES and not Path(self.weights).is_dir():
+            raise OptionsError(f"weights {self.weights!r}: use 'official', 'demo' or an existing folder in the "
+                               "hub layout (finetuned/<task>/...)")
+        if self.device.lower() not in DEVICE_CHOICES and not self.device.lower().startswith("cuda:"):
+            raise OptionsError(f"device {self.device!r}: choose one of {', '.join(DEVICE_CHOICES)}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise OptionsError(f"seed {self.seed!r}: must be a non-negative integer (released seeds are 0, 1, 2)")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise OptionsError(f"batch size {self.batch_size!r}: must be a positive integer")
+        unknown = [h for h in self.heads if h not in HEADS]
+        if unknown or not self.heads:
+            raise OptionsError(f"heads {unknown or '[]'}: choose from {', '.join(HEADS)}")
+        for head, data in self.datasets.items():
+            if head not in HEADS:
+                raise OptionsError(f"dataset given for unknown head {head!r}; heads are {', '.join(HEADS)}")
+            allowed = self._allowed(head)
+            if data not in allowed:
+                raise OptionsError(f"dataset {data!r} for {head}: choose one of {', '.join(allowed) or '(none)'}")
+
+    def _allowed(self, head: str) -> tuple[str, ...]:
+        if head == "landmarks":
+            return ("",)
+        if self.weights == "demo":
+            return (DEMO_DATASET,)
+        if self.weights == "official":
+            return DATASET_CHOICES[head]
+        return (*DATASET_CHOICES[head], DEMO_DATASET)  # a local folder may hold either
+
+    def dataset(self, head: str) -> str:
+        """The training data set whose checkpoint runs ``head``."""
+        if head in self.datasets:
+            return self.datasets[head]
+        return self._allowed(head)[0]
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """Seeds to run: all three released seeds for an ensemble, else the chosen one."""
+        return ENSEMBLE_SEEDS if self.ensemble else (self.seed,)
+
+    @property
+    def weights_dir(self) -> Path | None:
+        """Local weights folder, or ``None`` for the official hub cache."""
+        if self.weights == "official":
+            return None
+        if self.weights == "demo":
+            from CineMALib.resources import resource_path
+
+            return resource_path("demo")
+        return Path(self.weights)

@@ -1,0 +1,220 @@
+"""``analyse_study``: a raw cine study in, labels/landmarks/scores on the study's own grids out.
+
+Order (each step a plain call on plain data): locate the LV centre -> SAX model grid -> SAX segmentation (all frames,
+or in fast mode only ED and ES found from an intensity proxy) -> ED/ES -> LAX-4C segmentation -> landmark tracking on
+LAX 2C/4C -> classification and EF regression from the [ED, ES] pair. Heads are loaded one at a time and released
+after use, so peak memory is one head's weights plus one batch. Optional heads whose checkpoints are absent for the
+chosen weights are skipped and the reason recorded in ``provenance``; the SAX segmentation is required.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from CineMALib.analysis.landmarks import track_landmarks
+from CineMALib.analysis.options import AnalysisOptions
+from CineMALib.analysis.scores import classify, regress
+from CineMALib.analysis.segment import lv_centroid_world, lv_volumes_ml, segment_view
+from CineMALib.analysis.weights import HeadModels, available, load_head
+from CineMALib.errors import CineMAInputError, CineMAWeightsError
+from CineMALib.infer import ProgressCallback, check_cancel, select_device
+from CineMALib.locate import locate_lv_center
+from CineMALib.measure.longaxis import lax_frame
+from CineMALib.phases import estimate_ed_es_intensity, find_ed_es
+from CineMALib.preprocess import ModelGrid, lax_model_grid, sax_model_grid
+from CineMALib.results import AnalysisResults, ModelScore, ViewResult
+from CineMALib.study import CineStudy
+
+#: Re-centre the SAX window when the first segmentation's LV centroid is this far (mm) from the located centre.
+RECENTRE_MM = 12.0
+LANDMARK_VIEWS: tuple[str, ...] = ("lax_2c", "lax_4c")
+
+
+@dataclass
+class _Run:
+    """Everything one analysis carries between steps (so the step functions stay short)."""
+
+    study: CineStudy
+    options: AnalysisOptions
+    device: torch.device
+    progress: ProgressCallback | None
+    cancel: threading.Event | None
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+    def offset_progress(self, stage: str, offset: int, total: int) -> ProgressCallback:
+        """A callback for one predict() call that reports within a stage spanning several calls."""
+        return lambda _s, done, _t: self.report(stage, offset + done, total)
+
+    def head(self, name: str, view: str, required: bool = False) -> HeadModels | None:
+        """Load a head, or record why it is skipped (required heads raise)."""
+        if name not in self.options.heads:
+            return None
+        reason = available(name, self.options, view)
+        if reason is None:
+            try:
+                return load_head(name, self.options, view, self.device)
+            except CineMAWeightsError as err:
+                if required:
+                    raise
+                reason = str(err)
+        if required:
+            raise CineMAWeightsError(f"{name} is required but cannot run: {reason}")
+        self.provenance[f"skipped {name} {view}"] = reason
+        return None
+
+    def timed(self, stage: str, fn: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            self.provenance[f"time {stage} (s)"] = f"{time.perf_counter() - start:.2f}"
+
+
+def _release(head: HeadModels | None) -> None:
+    if head is not None:
+        head.release()
+        gc.collect()
+
+
+def _segment_sax(run: _Run, head: HeadModels, grid: ModelGrid, frames: Sequence[int],
+                 centre: np.ndarray) -> tuple[np.ndarray, ModelGrid]:
+    """SAX labels for ``frames``; after the first frame, re-centre the window once if the LV is far off-centre."""
+    sax = run.study["sax"]
+    stage, total = "segmentation_sax", len(frames)
+    kwargs = dict(batch_size=run.options.batch_size, device=run.device, stage=stage, cancel=run.cancel)
+    labels = segment_view(head, sax, grid, frames[:1], progress=run.offset_progress(stage, 0, total), **kwargs)
+    found = lv_centroid_world(labels[..., frames[0]], sax.affine)
+    if found is not None and float(np.linalg.norm(found - centre)) > RECENTRE_MM:
+        run.provenance["sax window"] = (f"re-centred on the first segmentation's LV centroid "
+                                        f"({np.linalg.norm(found - centre):.1f} mm from the located centre)")
+        grid = sax_model_grid(sax, found)
+        labels = segment_view(head, sax, grid, frames[:1], progress=run.offset_progress(stage, 0, total), **kwargs)
+    if len(frames) > 1:
+        segment_view(head, sax, grid, frames[1:], progress=run.offset_progress(stage, 1, total), out=labels,
+                     **kwargs)
+    return labels, grid
+
+
+def _phases(run: _Run, labels: np.ndarray | None, frames: Sequence[int],
+            fast_pair: tuple[int, int] | None) -> tuple[int, int, str]:
+    """ED/ES: from the segmented LV volume curve (all frames), else the cheap estimate used to choose frames."""
+    sax = run.study["sax"]
+    if labels is not None and len(frames) >= 3:
+        volumes = lv_volumes_ml(labels, float(np.prod(sax.spacing)) / 1000.0, frames)
+        ed, es = find_ed_es(volumes)
+        return int(ed), int(es), f"max/min segmented LV volume over {len(frames)} frames"
+    if fast_pair is None:
+        fast_pair = estimate_ed_es_intensity(sax)
+    return fast_pair[0], fast_pair[1], "intensity proxy (fast mode: LV blood-pool signal over the cycle)"
+
+
+def _lax_frames(run: _Run, view: str, ed: int, es: int) -> list[int]:
+    n_lax, n_sax = run.study[view].n_frames, run.study["sax"].n_frames
+    if not run.options.fast:
+        return list(range(n_lax))
+    return sorted({lax_frame(ed, n_sax, n_lax), lax_frame(es, n_sax, n_lax)})
+
+
+def _lax_views(run: _Run, results: AnalysisResults, centre: np.ndarray, ed: int, es: int) -> None:
+    """LAX-4C segmentation and landmark tracking on 2C/4C (each skipped when its view or weights are absent)."""
+    grids = {v: lax_model_grid(run.study[v], centre) for v in LANDMARK_VIEWS if v in run.study}
+    for v, g in grids.items():
+        if g.warning:
+            run.provenance[f"{v} window"] = g.warning
+    if "lax_4c" in grids:
+        head = run.head("segmentation_lax_4c", "lax_4c")
+        if head is not None:
+            frames = _lax_frames(run, "lax_4c", ed, es)
+            labels = run.timed("segmentation_lax_4c", lambda: segment_view(
+                head, run.study["lax_4c"], grids["lax_4c"], frames, batch_size=run.options.batch_size,
+                device=run.device, stage="segmentation_lax_4c", progress=run.progress, cancel=run.cancel))
+            results.views["lax_4c"] = ViewResult("lax_4c", run.study["lax_4c"].affine.copy(), labels, tuple(frames))
+            _release(head)
+    for view, grid in grids.items():
+        check_cancel(run.cancel, f"landmarks_{view}")
+        head = run.head("landmarks", view)
+        if head is None:
+            continue
+        frames = _lax_frames(run, view, ed, es)
+        points = run.timed(f"landmarks_{view}", lambda: track_landmarks(
+            head, run.study[view], grid, frames, batch_size=run.options.batch_size, device=run.device,
+            stage=f"landmarks_{view}", progress=run.progress, cancel=run.cancel))
+        if view not in results.views:
+            results.views[view] = ViewResult(view, run.study[view].affine.copy(), None, tuple(frames))
+        results.views[view].landmarks_world = points
+        _release(head)
+
+
+def _scores(run: _Run, grid: ModelGrid, ed: int, es: int) -> list[ModelScore]:
+    """CVD classification and EF regression from the SAX [ED, ES] pair, when their checkpoints exist."""
+    scores: list[ModelScore] = []
+    for name, fn in (("classification_cvd", classify), ("regression_ef", regress)):
+        check_cancel(run.cancel, name)
+        head = run.head(name, "sax")
+        if head is None:
+            continue
+        scores.append(run.timed(name, lambda: fn(head, run.study["sax"], grid, ed, es, device=run.device,
+                                                 stage=name, progress=run.progress, cancel=run.cancel)))
+        _release(head)
+    return scores
+
+
+def _check_study(study: CineStudy) -> None:
+    if "sax" not in study:
+        raise CineMAInputError(study.source, "no short-axis (sax) cine: the analysis needs a SAX stack "
+                                             f"(views found: {', '.join(study.views) or 'none'})")
+
+
+def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
+                  progress: ProgressCallback | None = None,
+                  cancel: threading.Event | None = None) -> AnalysisResults:
+    """Run the configured heads on ``study``; all outputs are on the study's own grids (see module docstring).
+
+    ``progress(stage, done, total)`` is called per batch; setting ``cancel`` raises
+    :class:`~CineMALib.infer.Cancelled` at the next batch boundary.
+    """
+    options = options or AnalysisOptions()
+    _check_study(study)
+    run = _Run(study, options, select_device(options.device), progress, cancel)
+    sax = study["sax"]
+    run.report("locate", 0, 1)
+    loc = run.timed("locate", lambda: locate_lv_center(sax, study))
+    run.report("locate", 1, 1)
+    run.provenance.update({"lv centre": f"{loc.method} (confidence {loc.confidence:.2f})", "device": str(run.device),
+                           "weights": options.weights, "seeds": ",".join(map(str, options.seeds)),
+                           "mode": "fast (ED/ES only)" if options.fast else "all frames"})
+    if loc.warning:
+        run.provenance["lv centre warning"] = loc.warning
+    grid = sax_model_grid(sax, loc.center_world)
+    if grid.warning:
+        run.provenance["sax window"] = grid.warning
+    check_cancel(cancel, "segmentation_sax")
+    fast_pair = estimate_ed_es_intensity(sax) if options.fast else None
+    frames = sorted(set(fast_pair)) if fast_pair is not None else list(range(sax.n_frames))
+    head = run.head("segmentation_sax", "sax", required=True)
+    labels = None
+    if head is not None:
+        labels, grid = run.timed("segmentation_sax", lambda: _segment_sax(run, head, grid, frames, loc.center_world))
+        _release(head)
+    ed, es, method = _phases(run, labels, frames, fast_pair)
+    results = AnalysisResults(study_id=study.study_id, ed_frame=ed, es_frame=es, phase_method=method)
+    if labels is not None:
+        results.views["sax"] = ViewResult("sax", sax.affine.copy(), labels, tuple(frames))
+    centre = lv_centroid_world(labels[..., ed], sax.affine) if labels is not None else None
+    _lax_views(run, results, loc.center_world if centre is None else centre, ed, es)
+    results.scores = _scores(run, grid, ed, es)
+    results.provenance = run.provenance
+    run.report("done", 1, 1)
+    return results

@@ -1,0 +1,121 @@
+"""`cinema measure`: clinical measurements from label files (an ED/ES pair or one 4-D cine) into a report folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from CineMALib.errors import CineMAInputError
+from CineMALib.labels import LABEL_MAPS, to_cinema_labels
+from CineMALib.measure import Report, measure_labels
+from CineMALib.measure.bsa import FORMULAS
+from CineMALib.measure.labelio import read_label_file, read_volume_file
+from CineMALib.report import write_outputs, write_overlay_plot
+from CineMALib.study import StudyMetadata
+
+HELP = "measure LV/RV volumes, EF, mass, output (and BSA-indexed values) from label files; write report.csv etc."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    src = parser.add_argument_group("labels (either --ed and --es, or --labels)")
+    src.add_argument("--ed", type=Path, help="3-D end-diastole SAX label file")
+    src.add_argument("--es", type=Path, help="3-D end-systole SAX label file (same grid as --ed)")
+    src.add_argument("--labels", type=Path, help="one 4-D (x, y, z, t) SAX label file")
+    src.add_argument("--ed-frame", type=int, help="0-based ED frame (4-D: default max LV volume; pair: reported only)")
+    src.add_argument("--es-frame", type=int, help="0-based ES frame (4-D: default min LV volume; pair: reported only)")
+    parser.add_argument("--label-map", choices=sorted(LABEL_MAPS), default="cinema",
+                        help="label values of the files (cinema/acdc: 1 RV 2 MYO 3 LV; mnms/ukbb: 1 LV 2 MYO 3 RV)")
+    parser.add_argument("--image", type=Path, nargs="+", metavar="IMAGE",
+                        help="the cine image (one 4-D file, or ED and ES 3-D files) for an overlay.png check")
+    parser.add_argument("--height", type=float, metavar="CM", help="height in cm (with --weight: BSA, indexed values)")
+    parser.add_argument("--weight", type=float, metavar="KG", help="weight in kg")
+    parser.add_argument("--sex", choices=["M", "F"], help="sex, for sex-specific reference thresholds")
+    parser.add_argument("--heart-rate", type=float, metavar="BPM", help="heart rate for cardiac output")
+    parser.add_argument("--bsa-formula", choices=sorted(FORMULAS), default="mosteller")
+    parser.add_argument("--study-id", help="study identifier in the reports (default: the label file name)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+
+
+def _study_id(path: Path) -> str:
+    return path.name.split(".")[0]
+
+
+def _load(args: argparse.Namespace) -> tuple[np.ndarray | tuple[np.ndarray, np.ndarray], np.ndarray, Path]:
+    if args.labels is not None:
+        if args.ed is not None or args.es is not None:
+            raise CineMAInputError(None, "give either --labels (4-D) or --ed and --es, not both")
+        labels, affine = read_label_file(args.labels)
+        if labels.ndim != 4 or labels.shape[3] < 2:
+            raise CineMAInputError(args.labels, f"--labels needs a 4-D cine with >= 2 frames, got shape {labels.shape}")
+        return labels, affine, args.labels
+    if args.ed is None or args.es is None:
+        raise CineMAInputError(None, "give --ed and --es label files, or one 4-D --labels file")
+    (ed, ed_aff), (es, es_aff) = read_label_file(args.ed), read_label_file(args.es)
+    ed, es = _squeeze3(ed), _squeeze3(es)
+    for path, arr in ((args.ed, ed), (args.es, es)):
+        if arr.ndim != 3:
+            raise CineMAInputError(path, f"expected a 3-D label map, got shape {arr.shape}")
+    if ed.shape != es.shape or not np.allclose(ed_aff, es_aff, atol=1e-3):
+        raise CineMAInputError(args.es, f"ES labels {es.shape} are not on the ED grid {ed.shape} (shape or affine)")
+    return (ed, es), ed_aff, args.ed
+
+
+def _squeeze3(arr: np.ndarray) -> np.ndarray:
+    return arr[..., 0] if arr.ndim == 4 and arr.shape[3] == 1 else arr
+
+
+def _overlay(args: argparse.Namespace, labels, report: Report, out: Path) -> Path:
+    """Check the image grid against the labels and draw the ED/ES overlay."""
+    files = args.image
+    if len(files) == 1:
+        image, _ = read_volume_file(files[0])
+        if image.ndim != 4:
+            raise CineMAInputError(files[0], f"a single --image must be a 4-D cine, got shape {image.shape}")
+        ed_img, es_img = image[..., report.ed_frame], image[..., report.es_frame]
+    elif len(files) == 2:
+        ed_img, es_img = (_squeeze3(read_volume_file(f)[0]) for f in files)
+    else:
+        raise CineMAInputError(None, "--image takes one 4-D file or two 3-D files (ED ES)")
+    if isinstance(labels, tuple):
+        ed_lab, es_lab = labels
+    else:
+        ed_lab, es_lab = labels[..., report.ed_frame], labels[..., report.es_frame]
+    for img, lab, path in ((ed_img, ed_lab, files[0]), (es_img, es_lab, files[-1])):
+        if img.shape != lab.shape:
+            raise CineMAInputError(path, f"image frame shape {img.shape} differs from the labels {lab.shape}")
+    convert = (lambda a: a) if args.label_map == "cinema" else (lambda a: to_cinema_labels(a, args.label_map))
+    return write_overlay_plot(ed_img, convert(ed_lab), es_img, convert(es_lab), out / "overlay.png",
+                              f"{report.study_id}: labels on the image (CineMA colours: LV red, MYO green, RV blue)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.height is None) != (args.weight is None):
+        raise CineMAInputError(None, "give both --height and --weight (or neither)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        labels, affine, source = _load(args)
+        metadata = StudyMetadata(height_cm=args.height, weight_kg=args.weight, sex=args.sex,
+                                 heart_rate_bpm=args.heart_rate)
+        try:
+            report = measure_labels(labels, affine, label_map=args.label_map, ed=args.ed_frame, es=args.es_frame,
+                                    metadata=metadata, study_id=args.study_id or _study_id(source),
+                                    bsa_formula=args.bsa_formula)
+        except CineMAInputError as err:  # name the file when the library could not
+            raise (CineMAInputError(source, err.problem) if err.path is None else err) from None
+        extra = (_overlay(args, labels, report, args.out),) if args.image else ()
+    for warning in caught:
+        report.notes.append(str(warning.message))
+        print(f"cinema measure: warning: {warning.message}", file=sys.stderr)
+    report.provenance["labels"] = str(args.labels or f"ED {args.ed}, ES {args.es}")
+    if args.image:
+        report.provenance["image"] = " ".join(str(p) for p in args.image)
+    written = write_outputs(report, args.out, extra)
+    for key in ("LVEDV (mL)", "LVESV (mL)", "LVEF (%)", "LVM (g)", "RVEDV (mL)", "RVESV (mL)", "RVEF (%)"):
+        row = report.get(key)
+        print(f"{key:12s} {row.formatted() if row else 'n/a'}")
+    print(f"ED frame {report.ed_frame}, ES frame {report.es_frame}; wrote {', '.join(sorted(written))} to {args.out}")
+    return 0

@@ -1,0 +1,32 @@
+"""Model outputs as report rows: class probabilities become ``P(<class>)`` columns, regressions a value with unit.
+
+They are model estimates, not measurements from labels; the method says which checkpoint, view and seeds.
+"""
+
+from __future__ import annotations
+
+from CineMALib.measure.report import Measurement
+from CineMALib.results import ModelScore
+
+
+def _source(score: ModelScore) -> str:
+    spread = f", ensemble spread {score.spread:.3g}" if score.spread is not None else ""
+    return f"model {score.checkpoint} on {score.view}, mean of {len(score.seeds)} seed(s){spread}"
+
+
+def score_rows(scores: list[ModelScore]) -> list[Measurement]:
+    """One row per class probability (``P(DCM)``; suffixed with the checkpoint when two models give the same class)
+    and one per regression output."""
+    counts: dict[str, int] = {}
+    for score in scores:
+        for cls in score.probabilities or {}:
+            counts[cls] = counts.get(cls, 0) + 1
+    rows = []
+    for score in scores:
+        for cls, p in (score.probabilities or {}).items():
+            name = f"P({cls})" if counts[cls] == 1 else f"P({cls}) {score.checkpoint}"
+            rows.append(Measurement(name, float(p), "", f"probability from {_source(score)}"))
+        if score.value is not None:
+            rows.append(Measurement(score.checkpoint, float(score.value), score.unit or "",
+                                    f"regression estimate from {_source(score)}; not from the labels"))
+    return rows

@@ -1,0 +1,39 @@
+"""Fixtures for the Slicer-module tests: import paths, and a headless MRML scene that skips cleanly without slicer-core.
+
+The module's own packages (``CineMA/CineMASlicer``) are not installed; they are imported from the source tree,
+the way Slicer imports them from the module folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MODULE_DIR = REPO / "CineMA"
+for path in (REPO, MODULE_DIR, Path(__file__).resolve().parent):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+
+def _slicer_or_skip():
+    try:
+        import slicer  # noqa: PLC0415
+    except ImportError as err:
+        pytest.skip(f"slicer-core is not installed ({err}); pip install 'CineMALib[slicer]'")
+    if not hasattr(slicer, "vtkMRMLScene"):
+        pytest.skip("the imported 'slicer' package is not slicer-core (no vtkMRMLScene)")
+    return slicer
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    """A fully initialised headless scene (Sequences, Segmentations, Markups, Tables, Plots, SH logics)."""
+    _slicer_or_skip()
+    from CineMASlicer.context import SceneContext  # noqa: PLC0415
+
+    context = SceneContext.headless(tmp_path / "scene-temp")
+    yield context
+    context.scene.Clear(1)
