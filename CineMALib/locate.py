@@ -24,6 +24,7 @@ from CineMALib.study import CineStudy, CineView, voxel_to_world, world_to_voxel
 
 BLOB_RADII_MM: tuple[float, ...] = (10.0, 14.0, 19.0, 26.0, 35.0)
 LOW_CONFIDENCE = 0.5
+MOTION_SMOOTH_MM = 12.0  # spreads the moving wall ring of a beating ventricle into its centre
 
 
 @dataclass
@@ -83,7 +84,7 @@ def _score_maps(view: CineView, slices: range, prior: np.ndarray | None) -> tupl
     mean = data.mean(axis=3)
     moving = view.n_frames > 1 and float(data.std(axis=3).max()) > 1e-3
     if moving:
-        std = ndimage.gaussian_filter(data.std(axis=3), sigma=(*(5.0 / spacing2d), 0.0))
+        std = ndimage.gaussian_filter(data.std(axis=3), sigma=(*(MOTION_SMOOTH_MM / spacing2d), 0.0))
         std = std / max(float(np.percentile(std[..., slices.start:slices.stop], 99.5)), 1e-6)
     weight = _centre_prior(view.shape[:2], spacing2d) if prior is None else prior
     maps = []
@@ -137,7 +138,7 @@ def _snap_to_pool(image2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndar
     values = image2d[disk]
     if values.size < 10 or float(values.max() - values.min()) < 1e-6:
         return np.asarray(peak, dtype=float), False
-    threshold = _otsu(values)
+    threshold = otsu_threshold(values)
     components, _ = ndimage.label((image2d > threshold) & disk)
     label = components[peak]
     if label == 0:
@@ -152,7 +153,7 @@ def _snap_to_pool(image2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndar
     return centroid, True
 
 
-def _otsu(values: np.ndarray, bins: int = 128) -> float:
+def otsu_threshold(values: np.ndarray, bins: int = 128) -> float:
     """Otsu's threshold of a 1-D sample (numpy only, so no extra dependency)."""
     hist, edges = np.histogram(values, bins=bins)
     centres = (edges[:-1] + edges[1:]) / 2.0
@@ -192,11 +193,14 @@ def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Ref
     peak = np.unravel_index(int(np.argmax(total)), total.shape)
     k = slices.start + _middle_of_run(maps[peak[0], peak[1], :])
     dominance = _peak_confidence(total, (int(peak[0]), int(peak[1])), view.spacing[:2])
-    confidence = 0.5 * dominance + 0.5 * float(total[peak])
+    # mostly slice-to-slice consistency of the winner, lowered when a distant rival blob scores nearly as well
+    confidence = float(np.clip(total[peak], 0.0, 1.0)) * (0.75 + 0.25 * dominance)
     mean_slice = _normalise(view.data[..., k, :]).mean(axis=-1)
     centre_ij, snapped = _snap_to_pool(mean_slice, (int(peak[0]), int(peak[1])), view.spacing[:2])
     if not snapped:
-        confidence *= 0.7
+        confidence *= 0.8
+    if view.is_2d and prior is None:  # a long-axis plane alone: other chambers and the aortic root compete
+        confidence *= 0.6
     center_voxel = np.array([centre_ij[0], centre_ij[1], float(k)])
     cues = ["blob"] + (["motion"] if moving else []) + (["sax-prior"] if prior is not None else [])
     method = "+".join(cues) + ("+pool-centroid" if snapped else "")

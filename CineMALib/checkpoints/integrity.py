@@ -8,7 +8,8 @@ fail deep inside torch). The first successful load of a weights or config file w
 
 holding ``{"path", "size", "sha256", "recorded"}``; each later load recomputes both and refuses a mismatch. A local
 weights folder may also hold ``SHA256SUMS`` (``sha256sum`` output: ``<64 hex>  <relative path>``) at its root or
-next to the file; listed files must match it.
+next to the file; listed files must match it. Files from the hub cache are also checked against the hub's own
+content address (large files are stored as ``blobs/<sha256>``), so even a first load catches a corrupt download.
 """
 
 from __future__ import annotations
@@ -82,6 +83,16 @@ def write_record(path: Path, sidecar: Path, sha256: str) -> None:
         tmp.replace(sidecar)
     except OSError:
         pass
+
+
+def check_hub_blob(path: Path, sha256: str) -> None:
+    """Hub cache entries of large (LFS) files link to ``blobs/<sha256>``: a different content hash means corruption."""
+    blob = path.resolve()
+    if blob.parent.name == "blobs" and re.fullmatch(r"[0-9a-f]{64}", blob.name) and blob.name != sha256:
+        raise CineMAWeightsError(
+            f"{path}: the hub cache copy is corrupt (its sha256 is {sha256}, the hub published {blob.name}). "
+            f"Delete {blob} and load again to download it afresh."
+        )
 
 
 def _read_sums(sums: Path) -> dict[str, str]:

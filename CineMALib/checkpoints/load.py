@@ -149,6 +149,8 @@ def _verify(files: _Files, rels: list[str]) -> tuple[list[str], list[bool]]:
         known.append(integrity.check_record(path, sidecar, shas[-1]))
         if files.folder is not None:
             integrity.check_sums_files(files.folder, rel, path, shas[-1])
+        else:
+            integrity.check_hub_blob(path, shas[-1])
     return shas, known
 
 

@@ -27,8 +27,8 @@ def check_path(path: str | os.PathLike[str]) -> Path:
     p = Path(path).expanduser()
     try:
         resolved = p.resolve(strict=True)
-    except RuntimeError as err:  # Python < 3.13 reports a symlink loop this way
-        raise CineMAInputError(p, f"symbolic link loop ({err})") from None
+    except RuntimeError:  # Python < 3.13 reports a symlink loop this way
+        raise CineMAInputError(p, "symbolic link loop") from None
     except FileNotFoundError:
         if p.is_symlink():
             raise CineMAInputError(p, "dangling symbolic link: its target does not exist") from None
@@ -75,12 +75,12 @@ def check_stored_bytes(path: Path, needed: int, stored: int, compressed: bool) -
                                      f"{stored:,} bytes: the file is truncated or its header is corrupt")
 
 
-def check_spacing(path: Path, spacing: Sequence[float]) -> None:
+def check_spacing(path: Path, spacing: Sequence[float], what: str = "voxel spacing") -> None:
     """Voxel sizes must be finite and positive."""
     sp = np.asarray(spacing, dtype=float)
     if not np.all(np.isfinite(sp)) or np.any(sp <= 0):
-        raise CineMAInputError(path, f"voxel spacing must be positive and finite, header says "
-                                     f"{tuple(round(float(s), 6) for s in sp)} mm")
+        raise CineMAInputError(path, f"{what} must be positive and finite, but the header says "
+                                     f"{', '.join(f'{float(s):g}' for s in sp)} mm")
 
 
 def check_affine(path: Path, affine: np.ndarray) -> None:

@@ -14,6 +14,7 @@ as in ACDC) gives None.
 from __future__ import annotations
 
 import gzip
+import io
 import struct
 import warnings
 import zlib
@@ -37,26 +38,48 @@ def gzip_isize(path: Path) -> int:
         return struct.unpack("<I", fh.read(4))[0]
 
 
-def load_header(path: Path) -> nib.Nifti1Image:
-    """The nibabel image (header only, voxels not read) after refusing impossible headers."""
+def raw_header(path: Path) -> nib.Nifti1Header:
+    """The header exactly as stored. Why: nibabel's loader silently "fixes" zero or negative pixdim to 1 or abs,
+    which would hide a corrupt spacing; the raw values are checked here instead."""
+    try:
+        with nib.openers.ImageOpener(str(path)) as fobj:
+            block = fobj.read(540)
+    except _READ_ERRORS as err:
+        raise CineMAInputError(path, f"NIfTI header cannot be read: the file is truncated or corrupt "
+                                     f"({type(err).__name__}: {err})") from None
+    sizes = {struct.unpack(f"{e}i", block[:4])[0] for e in "<>"} if len(block) >= 4 else set()
+    klass = nib.Nifti2Header if 540 in sizes else nib.Nifti1Header
+    need = 540 if klass is nib.Nifti2Header else 348
+    if len(block) < need or not sizes & {348, 540}:
+        raise CineMAInputError(path, f"not a NIfTI file: {len(block)} header bytes, no valid header size")
+    try:
+        return klass.from_fileobj(io.BytesIO(block[:need]), check=False)
+    except _READ_ERRORS + (nib.spatialimages.HeaderDataError,) as err:
+        raise CineMAInputError(path, f"NIfTI header is corrupt ({type(err).__name__}: {err})") from None
+
+
+def load_header(path: Path) -> tuple[nib.Nifti1Image, np.ndarray]:
+    """The nibabel image (voxels not read) and the raw pixdim[1:4], after refusing impossible headers."""
+    raw = raw_header(path)
+    shape = spatial_time_shape(path, raw.get_data_shape())
+    voxels = check_declared_shape(path, shape)
+    needed = int(raw["vox_offset"]) + voxels * raw.get_data_dtype().itemsize
+    if str(path).lower().endswith(".gz"):
+        if needed < 2**32:
+            check_stored_bytes(path, needed, gzip_isize(path), compressed=True)
+    else:
+        check_stored_bytes(path, needed, path.stat().st_size, compressed=False)
+    pixdim = np.asarray(raw["pixdim"][1:4], dtype=float)
+    for ax in range(min(len(raw.get_data_shape()), 3)):
+        if shape[ax] > 1:
+            check_spacing(path, pixdim[ax:ax + 1], what=f"voxel spacing along {'xyz'[ax]} (pixdim[{ax + 1}])")
     try:
         img = nib.load(str(path))
     except _READ_ERRORS + (nib.filebasedimages.ImageFileError,) as err:
         raise CineMAInputError(path, f"not a readable NIfTI file ({type(err).__name__}: {err})") from None
     if not isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
         raise CineMAInputError(path, f"not a NIfTI image (nibabel read it as {type(img).__name__})")
-    shape = spatial_time_shape(path, img.shape)
-    voxels = check_declared_shape(path, shape)
-    hdr = img.header
-    needed = int(hdr["vox_offset"]) + voxels * hdr.get_data_dtype().itemsize
-    compressed = str(path).lower().endswith(".gz")
-    if compressed:
-        stored = gzip_isize(path)
-        if needed < 2**32:
-            check_stored_bytes(path, needed, stored, compressed=True)
-    else:
-        check_stored_bytes(path, needed, path.stat().st_size, compressed=False)
-    return img
+    return img, pixdim
 
 
 def spatial_time_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -73,13 +96,10 @@ def spatial_time_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, int, in
     return tuple(int(d) for d in dims)  # type: ignore[return-value]
 
 
-def nifti_affine(path: Path, img: nib.Nifti1Image, shape: tuple[int, int, int, int]) -> np.ndarray:
-    """Voxel->RAS affine with the pixdim voxel sizes (see the module docstring for why)."""
+def nifti_affine(path: Path, img: nib.Nifti1Image, shape: tuple[int, int, int, int],
+                 pixdim: np.ndarray) -> np.ndarray:
+    """Voxel->RAS affine with the (raw, checked) pixdim voxel sizes (see the module docstring for why)."""
     hdr = img.header
-    pixdim = np.asarray(hdr["pixdim"][1:4], dtype=float)
-    for ax in range(min(len(img.shape), 3)):
-        if shape[ax] > 1:
-            check_spacing(path, pixdim[ax:ax + 1])
     sform_code, qform_code = int(hdr["sform_code"]), int(hdr["qform_code"])
     if sform_code > 0:
         base, source = hdr.get_sform(), "sform"
@@ -132,9 +152,9 @@ def nifti_times(path: Path, img: nib.Nifti1Image, n_frames: int) -> np.ndarray |
 
 def read_nifti(path: Path) -> Volume:
     """One NIfTI file as a :class:`Volume` (float32 voxels, checked header, geometry and values)."""
-    img = load_header(path)
+    img, pixdim = load_header(path)
     shape = spatial_time_shape(path, img.shape)
-    affine = nifti_affine(path, img, shape)
+    affine = nifti_affine(path, img, shape, pixdim)
     try:
         data = np.asarray(img.dataobj, dtype=np.float32).reshape(shape)
     except _READ_ERRORS as err:

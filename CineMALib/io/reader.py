@@ -31,7 +31,7 @@ from CineMALib.io.dicom_scan import scan
 from CineMALib.io.dicom_views import assign_views
 from CineMALib.io.metadata import dicom_metadata, sidecar_metadata
 from CineMALib.io.guards import check_path
-from CineMALib.io.nifti import load_header, read_nifti, spatial_time_shape
+from CineMALib.io.nifti import raw_header, read_nifti, spatial_time_shape
 from CineMALib.io.nrrd import nrrd_axes, read_nrrd, read_nrrd_header
 from CineMALib.io.viewnames import view_from_text
 from CineMALib.io.volume import Volume
@@ -113,7 +113,7 @@ def _n_frames(path: Path) -> int:
     """Frames a volume file declares, from its header only."""
     kind = sniff_file(path)
     if kind == "nifti":
-        return spatial_time_shape(path, load_header(path).shape)[3]
+        return spatial_time_shape(path, raw_header(path).get_data_shape())[3]
     if kind != "nrrd":
         raise CineMAInputError(path, "is not a NIfTI or NRRD file despite its name")
     header, _ = read_nrrd_header(path)

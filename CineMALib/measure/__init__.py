@@ -113,7 +113,8 @@ def measure_study(results: AnalysisResults, study_or_metadata: CineStudy | Study
         report = measure_labels(sax.labels, sax.affine, ed=ed, es=es, landmarks=landmarks, metadata=metadata,
                                 trigger_times_ms=times, analysed_frames=sax.analysed_frames, scores=results.scores,
                                 study_id=results.study_id, bsa_formula=bsa_formula)
-        for name, ours, theirs in (("ED", report.ed_frame, results.ed_frame), ("ES", report.es_frame, results.es_frame)):
+        pairs = (("ED", report.ed_frame, results.ed_frame), ("ES", report.es_frame, results.es_frame))
+        for name, ours, theirs in pairs:
             if theirs is not None and theirs != ours:
                 report.notes.append(f"the analysis set {name} frame {theirs} ({results.phase_method or 'no method'}); "
                                     f"measurements use frame {ours}")

@@ -18,7 +18,8 @@ FORMULAS: dict[str, str] = {
 #: Indexed name -> (source name, indexed unit).
 INDEXED: dict[str, tuple[str, str]] = {
     "LVEDVi": ("LVEDV", "mL/m2"), "LVESVi": ("LVESV", "mL/m2"), "LVSVi": ("LVSV", "mL/m2"), "LVMi": ("LVM", "g/m2"),
-    "RVEDVi": ("RVEDV", "mL/m2"), "RVESVi": ("RVESV", "mL/m2"), "RVSVi": ("RVSV", "mL/m2"), "LVCI": ("LVCO", "L/min/m2"),
+    "RVEDVi": ("RVEDV", "mL/m2"), "RVESVi": ("RVESV", "mL/m2"), "RVSVi": ("RVSV", "mL/m2"),
+    "LVCI": ("LVCO", "L/min/m2"),
 }
 
 

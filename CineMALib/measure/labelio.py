@@ -1,4 +1,5 @@
-"""Read a label map (or image) file (NIfTI via nibabel; NRRD/MHA/other 3-D via SimpleITK) into (x, y, z[, t]) ints + RAS affine.
+"""Read a label map (or image) file into (x, y, z[, t]) + RAS affine: NIfTI via nibabel, NRRD/MHA/other 3-D via
+SimpleITK.
 
 The ACDC trap: some NIfTI files carry an sform with unit scaling while the true spacing is only in pixdim, so
 ``img.affine`` says 1 mm voxels and volumes come out 5-38x too small. When the affine's column norms disagree

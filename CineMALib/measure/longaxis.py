@@ -158,5 +158,6 @@ def phases_from_length(landmarks: dict[str, dict[str, np.ndarray]]) -> Phases | 
         lengths = np.array([(a[0] if (a := _view_axis(points, t)) else np.nan) for t in range(len(points[APEX]))])
         if np.isfinite(lengths).sum() >= 2:
             ed, es = int(np.nanargmax(lengths)), int(np.nanargmin(lengths))
-            return Phases(ed, es, f"max LV length in {view} (no SAX labels)", f"min LV length in {view} (no SAX labels)")
+            return Phases(ed, es, f"max LV length in {view} (no SAX labels)",
+                          f"min LV length in {view} (no SAX labels)")
     return None

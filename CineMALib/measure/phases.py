@@ -41,6 +41,8 @@ def select_phases(lv_ml: np.ndarray, ed: int | None = None, es: int | None = Non
     masked_max = np.where(analysed, lv_ml, -np.inf)
     masked_min = np.where(analysed, lv_ml, np.inf)
     n = int(analysed.sum())
-    ed_i, ed_m = (ed, given_by) if ed is not None else (int(np.argmax(masked_max)), f"max LV volume over {n} analysed frames")
-    es_i, es_m = (es, given_by) if es is not None else (int(np.argmin(masked_min)), f"min LV volume over {n} analysed frames")
+    ed_i, ed_m = (ed, given_by) if ed is not None else (int(np.argmax(masked_max)),
+                                                        f"max LV volume over {n} analysed frames")
+    es_i, es_m = (es, given_by) if es is not None else (int(np.argmin(masked_min)),
+                                                        f"min LV volume over {n} analysed frames")
     return Phases(int(ed_i), int(es_i), ed_m, es_m)

@@ -45,7 +45,8 @@ def _petersen(column: str, sex: str, mean: float, sd: float, what: str) -> tuple
     lo, hi = mean - 1.96 * sd, mean + 1.96 * sd
     who, unit = ("women" if sex == "F" else "men"), column.split("(")[1].rstrip(")")
     text = f"UK Biobank healthy {who} {what} {mean:g} +/- {sd:g} {unit} (95 % band {lo:.1f}-{hi:.1f} {unit})"
-    return (Rule(column, "<", lo, f"below {text}", PETERSEN, sex), Rule(column, ">", hi, f"above {text}", PETERSEN, sex))
+    return (Rule(column, "<", lo, f"below {text}", PETERSEN, sex),
+            Rule(column, ">", hi, f"above {text}", PETERSEN, sex))
 
 
 def _acdc(column: str, op: str, threshold: float, message: str, sex: str | None = None) -> Rule:
@@ -70,7 +71,8 @@ RULES: tuple[Rule, ...] = (
     _mnms2("RVEDV (mL)", 250.0, "M"), _mnms2("RVEDV (mL)", 201.0, "F"),
     _mnms2("RVEDVi (mL/m2)", 121.0, "M"), _mnms2("RVEDVi (mL/m2)", 112.0, "F"),
     *_petersen("LVEF (%)", "F", 61.0, 5.0, "LVEF"), *_petersen("LVEF (%)", "M", 58.0, 5.0, "LVEF"),
-    *_petersen("LVMi (g/m2)", "M", 53.0, 9.0, "LV mass index"), *_petersen("LVMi (g/m2)", "F", 42.0, 7.0, "LV mass index"),
+    *_petersen("LVMi (g/m2)", "M", 53.0, 9.0, "LV mass index"),
+    *_petersen("LVMi (g/m2)", "F", 42.0, 7.0, "LV mass index"),
 )
 
 

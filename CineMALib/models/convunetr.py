@@ -190,7 +190,8 @@ class ConvUNetR(nn.Module):
         for view, image in image_dict.items():
             tokens = tokens_dict[view]
             grid = self.enc_down_dict[view].grid_size
-            x = tokens.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], *grid)
+            # (B, N, E) -> (B, E, *grid) as a channels-last view: no copy, and conv/norm layers keep that layout.
+            x = tokens.reshape(tokens.shape[0], *grid, tokens.shape[2]).movedim(-1, 1)
             features = [*skips_dict[view], x]
             for down in self.dec_down_blocks_dict[view]:
                 x = down(x)

@@ -16,7 +16,6 @@ import numpy as np
 from CineMALib.phantom.params import HeartParams, PoseParams
 
 RV_KAPPA = 0.3
-RV_ANCHOR = 0.35  # the RV ellipsoid's lateral tip stays at this fraction of the LV epicardial radius (septal contact)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -83,6 +82,7 @@ class HeartShapes:
     myo_volume_ml: float
     rv_x: np.ndarray
     rv_y: float
+    rv_cut_x: float  # the RV lies at x <= rv_cut_x (septal side)
     rv_c: np.ndarray
     rv_ax: np.ndarray
     rv_ay: np.ndarray
@@ -142,12 +142,11 @@ def _solve_lv(heart: HeartParams, s: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _crescent_ml(rv: dict[str, np.ndarray], lv: dict[str, np.ndarray], epi_ax: np.ndarray, t: int,
-                 step: float = 2.0) -> float:
-    """RV cavity volume (RV ellipsoid below the tricuspid plane minus the LV epicardium) on a coarse grid."""
-    cx, cy, cz = float(rv["x"][t]), float(rv["y"]), float(rv["c"][t])
+def _crescent_ml(rv: dict, lv: dict[str, np.ndarray], epi_ax: np.ndarray, t: int, step: float = 2.0) -> float:
+    """RV cavity volume (RV ellipsoid below the tricuspid plane, septal side, minus the LV epicardium), coarse grid."""
+    cx, cy, cz = float(rv["x"]), float(rv["y"]), float(rv["c"][t])
     ax, ay, b = float(rv["ax"][t]), float(rv["ay"][t]), float(rv["b"][t])
-    x, y, z = np.meshgrid(np.arange(cx - ax, cx + ax, step), np.arange(cy - ay, cy + ay, step),
+    x, y, z = np.meshgrid(np.arange(cx - ax, min(cx + ax, rv["cut_x"]), step), np.arange(cy - ay, cy + ay, step),
                           np.arange(cz - b, float(rv["z_tv"][t]), step), indexing="ij")
     in_rv = ((x - cx) / ax) ** 2 + ((y - cy) / ay) ** 2 + ((z - cz) / b) ** 2 <= 1.0
     epi_ay = lv["ay"][t] + lv["w"][t]
@@ -157,23 +156,30 @@ def _crescent_ml(rv: dict[str, np.ndarray], lv: dict[str, np.ndarray], epi_ax: n
 
 
 def _solve_rv(heart: HeartParams, s: np.ndarray, lv: dict[str, np.ndarray], epi_ax: np.ndarray) -> dict:
-    """RV ellipsoid per frame: apex 20 % up the LV, tricuspid plane descending by TAPSE * (1 - s), lateral tip fixed
-    inside the septum; its radial shrinkage is bisected so that the crescent's EF at ES matches ``heart.rv_ef``."""
-    z_rv_apex = 0.8 * float(lv["z_apex_epi"])
+    """RV ellipsoid per frame, cut to the septal side of the heart (x <= cut_x).
+
+    At ED its free wall lies ``rv_width`` x (1.3 x LV cavity radius) outside the LV epicardium and its rim meets the
+    epicardium at +-``rv_horn_deg`` from the septum (a crescent); apex 15 % up the LV; tricuspid plane descends by
+    TAPSE * (1 - s). The free wall moves in (radius x shrinks faster than y); the emptying is bisected so that the
+    crescent's EF at the ES frame matches ``heart.rv_ef``.
+    """
+    z_rv_apex = 0.85 * float(lv["z_apex_epi"])
     z_tv = -heart.tv_offset_mm - heart.tapse_mm * (1.0 - s)
     rv_b = (z_tv - z_rv_apex) / (1.0 + RV_KAPPA)
-    r_ref = 1.3 * float(np.sqrt(lv["ax"][0] * lv["ay"][0]))  # RV sized to the cavity, not to a hypertrophied wall
-    ax0 = 0.5 * ((1.0 + RV_ANCHOR) * float(epi_ax[0]) + heart.rv_width * r_ref)
-    ay0 = heart.rv_depth * ax0
-    anchor = RV_ANCHOR * float(epi_ax[0])
+    r_epi = float(np.sqrt(epi_ax[0] * (lv["ay"][0] + lv["w"][0])))
+    width = heart.rv_width * 1.3 * float(np.sqrt(lv["ax"][0] * lv["ay"][0]))  # sized to the cavity, not the wall
+    cx = -heart.rv_centre * r_epi
+    ax0 = r_epi + width + cx
+    horn = np.deg2rad(heart.rv_horn_deg)
+    hx = (cx + r_epi * np.cos(horn)) / ax0
+    ay0 = r_epi * np.sin(horn) / np.sqrt(max(1.0 - hx * hx, 0.05))
     es = int(np.argmin(s))
 
     def geometry(ef_ellipsoid: float) -> dict:
-        # ellipsoid volume follows s(t); its radii follow from volume and the (shortening) truncated length
+        # cross-section area follows the ellipsoid volume over its (shortening) length: ax ~ scale^1.5, ay ~ scale^0.5
         scale = np.sqrt((1.0 - ef_ellipsoid * (1.0 - s)) * rv_b[0] / rv_b)
-        ax = ax0 * scale
-        return {"ax": ax, "ay": ay0 * scale, "b": rv_b, "z_tv": z_tv, "c": z_tv - RV_KAPPA * rv_b,
-                "x": anchor - ax, "y": -0.2 * float(0.5 * (epi_ax[0] + lv["ay"][0] + lv["w"][0]))}
+        return {"ax": ax0 * scale**1.5, "ay": ay0 * np.sqrt(scale), "b": rv_b, "z_tv": z_tv,
+                "c": z_tv - RV_KAPPA * rv_b, "x": cx, "y": -0.08 * r_epi, "cut_x": -0.05 * r_epi}
 
     ed_volume = _crescent_ml(geometry(0.0), lv, epi_ax, 0)
     target = ed_volume * (1.0 - heart.rv_ef * (1.0 - s[es]))
@@ -204,10 +210,10 @@ def build_shapes(heart: HeartParams, s: np.ndarray, systole: np.ndarray) -> Hear
         s=s, systole=systole, z_base=lv["z_base"], lv_c=lv["c"], lv_ax=lv["ax"], lv_ay=lv["ay"], lv_b=lv["b"],
         epi_ax=epi_ax, epi_ay=epi_ay, epi_b=lv["B"], wall=lv["w"], z_apex_epi=z_apex_epi,
         lv_volume_ml=lv["volume_ml"], myo_volume_ml=float(lv["myo_target"]),
-        rv_x=rv["x"], rv_y=rv["y"], rv_c=rv["c"], rv_ax=rv_ax, rv_ay=rv_ay, rv_b=rv_b,
+        rv_x=np.full_like(s, rv["x"]), rv_y=rv["y"], rv_cut_x=rv["cut_x"], rv_c=rv["c"], rv_ax=rv_ax, rv_ay=rv_ay, rv_b=rv_b,
         z_tv=z_tv, rv_wall=heart.rv_wall_mm, fat=heart.fat_mm,
         la_xy=(0.3 * r_epi_ed * np.cos(la_angle), 0.3 * r_epi_ed * np.sin(la_angle)), la_semi=la_semi,
-        ra_xy=(float(rv["x"][0]) * 0.9, -0.05 * r_epi_ed), ra_semi=np.array([0.6, 0.62, 0.7]) * r_epi_ed,
+        ra_xy=(float(rv["x"] - 0.6 * rv["ax"][0]), -0.05 * r_epi_ed), ra_semi=np.array([0.6, 0.62, 0.7]) * r_epi_ed,
         aorta_root_xy=(root * np.cos(ao_angle), root * np.sin(ao_angle)),
         aorta_dir=_unit(np.array([0.35 * np.cos(ao_angle), 0.35 * np.sin(ao_angle), 1.0])),
         aorta_radius=aorta_radius, papillary_deg=(-50.0, 100.0),

@@ -42,7 +42,7 @@ def _torso(rng: np.random.Generator, bmi: float, apex: np.ndarray) -> dict[str, 
     return {"bx": 150.0 + 3.0 * (bmi - 20.0) + float(rng.uniform(-8, 8)),
             "by": 104.0 + 2.5 * (bmi - 20.0) + float(rng.uniform(-6, 6)),
             "fat": 6.0 + 1.5 * (bmi - 20.0), "diaphragm_z": float(apex[2]) - float(rng.uniform(4.0, 12.0)),
-            "apex_x": float(apex[0])}
+            "apex_x": float(apex[0]), "apex_y": float(apex[1])}
 
 
 def _check_args(seed: int, pathology: str, n_frames: int) -> None:

@@ -44,7 +44,8 @@ class HeartParams:
     tapse_mm: float  # longitudinal tricuspid-plane descent ED -> ES
     rv_ef: float  # target RV (crescent) ejection fraction at the ES frame
     rv_width: float  # RV crescent width beyond the LV epicardium at ED / (1.3 x LV cavity radius)
-    rv_depth: float  # RV ellipsoid semi-axis y / semi-axis x
+    rv_horn_deg: float  # where the RV rim meets the LV epicardium, degrees from the septal mid-point
+    rv_centre: float  # RV ellipsoid centre towards the RV, fraction of the LV epicardial radius
     tv_offset_mm: float  # tricuspid plane below the mitral plane at ED
     rv_wall_mm: float
     fat_mm: float  # epicardial fat layer
@@ -130,7 +131,8 @@ def draw_heart(rng: np.random.Generator, pathology: str, subject: SubjectParams)
         apex_wall_ratio=float(rng.uniform(0.65, 0.85)), cavity_length_ed_mm=length,
         kappa=float(rng.uniform(0.30, 0.45)), ellipticity=float(rng.uniform(0.9, 1.1)),
         mapse_mm=u("mapse"), tapse_mm=u("tapse"), rv_ef=u("rv_ef"),
-        rv_width=float(rng.uniform(0.8, 0.95)), rv_depth=float(rng.uniform(1.08, 1.18)),
+        rv_width=float(rng.uniform(1.2, 1.5)), rv_horn_deg=float(rng.uniform(65.0, 85.0)),
+        rv_centre=float(rng.uniform(0.05, 0.25)),
         tv_offset_mm=float(rng.uniform(4.0, 9.0)), rv_wall_mm=float(rng.uniform(2.5, 4.0)),
         fat_mm=float(rng.uniform(0.5, 4.0)), es_fraction=es_fraction, filling_end=min(filling_end, 0.78),
         diastasis_end=float(rng.uniform(0.82, 0.88)), s_before_kick=float(rng.uniform(0.72, 0.85)),

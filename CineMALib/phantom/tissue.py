@@ -44,6 +44,8 @@ def classify_heart(q_pts: np.ndarray, sh: HeartShapes, t: int) -> tuple[np.ndarr
     lab = np.zeros(x.shape, dtype=np.uint8)
     zb, ztv = float(sh.z_base[t]), float(sh.z_tv[t])
     below_b, below_tv = z <= zb, z <= ztv
+    septal = x <= float(sh.rv_cut_x)
+    septal_wall = x <= float(sh.rv_cut_x) + sh.rv_wall
     r_epi = 0.5 * float(sh.epi_ax[t] + sh.epi_ay[t])
     r_rv = 0.5 * float(sh.rv_ax[t] + sh.rv_ay[t])
     q_epi = _q(x, y, z, (0.0, 0.0, sh.lv_c[t]), (sh.epi_ax[t], sh.epi_ay[t], sh.epi_b[t]))
@@ -53,11 +55,11 @@ def classify_heart(q_pts: np.ndarray, sh: HeartShapes, t: int) -> tuple[np.ndarr
     ra = sh.ra_semi
     q_ra = _q(x, y, z, (sh.ra_xy[0], sh.ra_xy[1], ztv + 0.75 * ra[2]), tuple(ra))
     # pericardium / mediastinal tissue hugging the heart, then epicardial and AV-groove fat around the ventricles
-    cls[_grown(q_epi, sh.fat + 3.0, r_epi) | _grown(q_rv, sh.rv_wall + sh.fat + 3.0, r_rv) |
+    cls[_grown(q_epi, sh.fat + 3.0, r_epi) | (_grown(q_rv, sh.rv_wall + sh.fat + 3.0, r_rv) & septal_wall) |
         (_grown(q_la, 5.0, float(la_c.mean())) & (z > zb - 5.0)) |
         (_grown(q_ra, 5.0, float(ra.mean())) & (z > ztv - 5.0))] = T["tissue"]
     cls[(_grown(q_epi, sh.fat, r_epi) & (z <= zb + 2.0)) |
-        (_grown(q_rv, sh.rv_wall + sh.fat, r_rv) & (z <= ztv + 2.0))] = T["fat"]
+        (_grown(q_rv, sh.rv_wall + sh.fat, r_rv) & (z <= ztv + 2.0) & septal_wall)] = T["fat"]
     # atria: thin dark walls, bright blood above the valve planes
     cls[(_grown(q_la, 2.0, float(la_c.mean())) & (z > zb - 1.0)) |
         (_grown(q_ra, 2.0, float(ra.mean())) & (z > ztv - 1.0))] = T["wall"]
@@ -75,9 +77,9 @@ def classify_heart(q_pts: np.ndarray, sh: HeartShapes, t: int) -> tuple[np.ndarr
     if not sh.systole[t]:
         cls[ao_blood & (axial <= 1.5)] = T["wall"]
     # RV: free wall, then the crescent (RV ellipsoid minus the LV epicardium)
-    cls[_grown(q_rv, sh.rv_wall, r_rv) & (z <= ztv + 1.0)] = T["wall"]
+    cls[_grown(q_rv, sh.rv_wall, r_rv) & (z <= ztv + 1.0) & septal_wall] = T["wall"]
     lv_epi = (q_epi <= 1.0) & below_b
-    rv_blood = (q_rv <= 1.0) & below_tv & ~lv_epi
+    rv_blood = (q_rv <= 1.0) & below_tv & septal & ~lv_epi
     cls[rv_blood] = T["rv_blood"]
     lab[rv_blood] = RV
     # LV myocardium and cavity (truncated at the mitral plane)
@@ -90,7 +92,7 @@ def classify_heart(q_pts: np.ndarray, sh: HeartShapes, t: int) -> tuple[np.ndarr
     cls[cavity & _papillary(x, y, z, sh, t)] = T["myocardium"]
     if sh.systole[t]:  # closed mitral and tricuspid leaflets: thin dark discs just above the valve planes
         cls[(z > zb) & (z <= zb + 1.5) & (q_endo <= 1.1)] = T["wall"]
-        cls[(z > ztv) & (z <= ztv + 1.5) & (q_rv <= 1.0) & ~lv_epi] = T["wall"]
+        cls[(z > ztv) & (z <= ztv + 1.5) & (q_rv <= 1.0) & septal & ~lv_epi] = T["wall"]
     return cls, lab
 
 
@@ -116,8 +118,9 @@ def classify_torso(p: np.ndarray, torso: dict[str, float]) -> np.ndarray:
     fat, mus = torso["fat"], torso["fat"] + 12.0
     cls[(x / (bx - fat)) ** 2 + (y / (by - fat)) ** 2 <= 1.0] = T["muscle"]
     cls[(x / (bx - mus)) ** 2 + (y / (by - mus)) ** 2 <= 1.0] = T["tissue"]
-    # diaphragm: a tilted plane under the heart, higher on the right (RAS +x)
-    above = z > torso["diaphragm_z"] + 0.15 * (x - torso["apex_x"])
+    # diaphragm: a shallow dome under the apex, higher on the right (RAS +x)
+    dx, dy = x - torso["apex_x"], y - torso["apex_y"]
+    above = z > torso["diaphragm_z"] + 0.15 * dx - 0.001 * (dx * dx + dy * dy)
     for cx, half in ((0.40 * bx, 0.38 * bx), (-0.42 * bx, 0.42 * bx)):
         in_lung = ((x - cx) / half) ** 2 + ((y + 0.05 * by) / (0.76 * (by - mus))) ** 2 <= 1.0
         cls[in_lung & above] = T["lung"]

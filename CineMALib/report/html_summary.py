@@ -7,7 +7,7 @@ import base64
 from html import escape
 from pathlib import Path
 
-from CineMALib.measure.report import Report
+from CineMALib.measure.report import Measurement, Report
 from CineMALib.report.atomic import atomic_write_text
 
 STYLE = ("body{font-family:sans-serif;margin:1.5em;max-width:1200px}table{border-collapse:collapse}"
@@ -16,11 +16,12 @@ STYLE = ("body{font-family:sans-serif;margin:1.5em;max-width:1200px}table{border
          "img{max-width:100%}")
 
 
-def _row(m) -> str:
+def _row(m: Measurement) -> str:
     frames = ", ".join(str(f) for f in m.frames)
     ref = escape(m.citation) + (f'<div class="flag">{escape(m.flag)}</div>' if m.flag else "")
     return (f"<tr><td>{escape(m.name)}</td><td class=v>{escape(m.formatted())}</td><td>{escape(m.unit)}</td>"
-            f"<td>{escape(m.phase)} {escape(frames)}</td><td class=m>{escape(m.method)}</td><td class=m>{ref}</td></tr>")
+            f"<td>{escape(m.phase)} {escape(frames)}</td><td class=m>{escape(m.method)}</td>"
+            f"<td class=m>{ref}</td></tr>")
 
 
 def _image(path: Path) -> str:

@@ -69,7 +69,7 @@ def overlay_figure(image_ed: np.ndarray, labels_ed: np.ndarray, image_es: np.nda
     for i, (name, image, labels) in enumerate((("ED", image_ed, labels_ed), ("ES", image_es, labels_es))):
         ax = fig.add_subplot(1, 2, i + 1)
         ax.imshow(np.asarray(image)[:, :, z].T, cmap="gray", origin="lower")
-        for value, colour in ((LV, COLOURS["LV"]), (MYO, COLOURS["MYO"]), (RV, COLOURS["RV"])):
+        for value, colour in ((MYO, COLOURS["MYO"]), (LV, COLOURS["LV"]), (RV, COLOURS["RV"])):  # LV over MYO
             mask = (np.asarray(labels)[:, :, z] == value).T.astype(float)
             if mask.any():
                 ax.contour(mask, levels=[0.5], colors=colour, linewidths=1)

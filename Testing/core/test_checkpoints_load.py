@@ -161,7 +161,7 @@ def test_metadata_comes_from_config_yaml(hub: tuple[Path, dict]) -> None:
 def test_env_folder_and_seed_select_the_file(hub: tuple[Path, dict], monkeypatch: pytest.MonkeyPatch) -> None:
     root, refs = hub
     monkeypatch.setenv(download.WEIGHTS_ENV, str(root))
-    loaded = load_model(SEG, seed=1)
+    loaded = load_model(SEG, seed=1, device="cpu")
     assert loaded.weights_path.name == "acdc_sax_1.safetensors" and loaded.seed == 1
     state = loaded.model.state_dict()
     assert all(torch.equal(state[k], v) for k, v in refs[SEG, 1].state_dict().items())
@@ -305,3 +305,24 @@ def test_hub_download_is_recorded_then_verified(
     cached.write_bytes(cached.read_bytes()[:-10])
     with pytest.raises(CineMAWeightsError, match=r"changed since it was first loaded \(size"):
         load_model(SEG)
+
+
+def test_corrupt_hub_blob_is_caught_on_first_load(
+    hub: tuple[Path, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fake_download(repo_id: str, filename: str, revision: str | None = None) -> str:
+        data = (hub[0] / filename).read_bytes()
+        published = hashlib.sha256(data).hexdigest()
+        blob = tmp_path / "blobs" / published
+        blob.parent.mkdir(exist_ok=True)
+        blob.write_bytes(data[:-1] + bytes([data[-1] ^ 1]) if filename.endswith(".safetensors") else data)
+        link = tmp_path / "snapshots" / filename
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(blob)
+        return str(link)
+
+    monkeypatch.setattr(download, "hf_hub_download", fake_download)
+    with pytest.raises(CineMAWeightsError, match="hub cache copy is corrupt") as info:
+        load_model(SEG)
+    assert "acdc_sax_0.safetensors" in str(info.value) and "blobs" in str(info.value)

@@ -124,6 +124,26 @@ def test_build_model_matches_the_full_size_state_dict_manifest(name: str) -> Non
     assert not model.training
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_build_model_heads_and_inputs_follow_the_registry(name: str) -> None:
+    """Without the shared manifests: output rows and input channels agree with what the entry promises."""
+    entry = get_checkpoint(name)
+    with torch.device("meta"):
+        state = build_model(name).state_dict()
+    for view in entry.views:
+        assert state[f"enc_down_dict.{view}.conv_blocks.0.patch_embed.conv.weight"].shape[1] == entry.n_frames
+    if entry.kind == "pretrained":
+        return
+    rows = {
+        "segmentation": len(entry.label_map or {}),
+        "classification": len(entry.outputs.get("default_classes", ())),
+        "regression": 1,
+        "landmark_heatmap": len(entry.outputs.get("landmarks", ())),
+        "landmark_coordinate": 2 * len(entry.outputs.get("landmarks", ())),
+    }[entry.kind]
+    assert state[f"pred_head_dict.{entry.views[0]}.weight"].shape[0] == rows
+
+
 def test_regression_defaults_are_the_repository_values() -> None:
     folders = ("acdc_sax", "mnms_sax", "mnms2_sax", "mnms2_lax_4c")
     ef = {d: get_checkpoint(f"regression_ef/{d}").outputs for d in folders}

@@ -92,9 +92,9 @@ def test_image_gives_an_overlay_in_the_html(tmp_path):
 @pytest.mark.parametrize("case", ["missing", "image_as_labels", "height_only", "grid_mismatch", "no_labels"])
 def test_user_errors_exit_2_with_one_line(tmp_path, capsys, case):
     ed = save(tmp_path / "ed.nii.gz", blob(400))
+    image = np.arange(20 * 20 * 4 * 3, dtype=np.float32).reshape(20, 20, 4, 3)
     args = {"missing": ["--ed", str(ed), "--es", str(tmp_path / "nope.nii.gz")],
-            "image_as_labels": ["--labels", str(save(tmp_path / "img.nii.gz",
-                                                     np.arange(20 * 20 * 4 * 3, dtype=np.float32).reshape(20, 20, 4, 3)))],
+            "image_as_labels": ["--labels", str(save(tmp_path / "img.nii.gz", image))],
             "height_only": ["--ed", str(ed), "--es", str(ed), "--height", "170"],
             "grid_mismatch": ["--ed", str(ed), "--es", str(save(tmp_path / "es.nii.gz", blob(100, shape=(20, 20, 5))))],
             "no_labels": []}[case]

@@ -1,0 +1,114 @@
+"""The module's logic: scene adapter + background process, behind the presenter's ``AnalysisLogic`` protocol.
+
+Usable without the widget (e.g. from Slicer's Python console or a test):
+
+>>> logic = ModuleLogic(SceneContext.from_application())        # doctest: +SKIP
+>>> logic.start_analysis(Settings(sax=volume.GetID(), weights="demo"))  # doctest: +SKIP
+>>> events = logic.wait(); rows = logic.finish(events[-1])       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from CineMALib.errors import CineMAError, CineMAInputError
+from CineMALib.study import CineStudy
+
+from . import result_set as rs
+from .context import SceneContext
+from .exchange import load_results
+from .process import AnalysisProcess, RunEvent
+from .report_rows import TableRow
+from .scene import SceneAdapter
+from .settings import Settings
+
+
+class ModuleLogic:
+    """Runs one analysis at a time on the cines chosen in :class:`Settings` and shows the results in the scene."""
+
+    def __init__(self, ctx: SceneContext, process_factory: Callable[[], AnalysisProcess] = AnalysisProcess,
+                 temp_root: str | Path | None = None, keep_jobs: bool = False) -> None:
+        self.adapter = SceneAdapter(ctx)
+        self.process_factory = process_factory
+        self.temp_root = temp_root
+        self.keep_jobs = keep_jobs
+        self.process: AnalysisProcess | None = None
+        self.run: rs.ResultSet | None = None
+        self._pending: tuple[CineStudy, dict[str, Any], Settings] | None = None
+
+    def _nodes(self, settings: Settings) -> dict[str, Any]:
+        nodes = {}
+        for view, node_id in settings.inputs().items():
+            node = self.adapter.ctx.scene.GetNodeByID(node_id)
+            if node is None:
+                raise CineMAInputError(None, f"the {view} cine ({node_id}) is not in the scene")
+            nodes[view] = node
+        return nodes
+
+    def start_analysis(self, settings: Settings) -> None:
+        if self.process is not None and self.process.running:
+            raise CineMAError("an analysis is already running")
+        inputs = self._nodes(settings)
+        study = self.adapter.study(inputs, settings.metadata())
+        job = Path(tempfile.mkdtemp(prefix="CineMA-job-", dir=self.temp_root))
+        self.process = self.process_factory()
+        self.process.start(study, settings.options(), job)
+        self._pending = (study, inputs, settings)
+
+    def poll(self) -> list[RunEvent]:
+        events = self.process.poll() if self.process is not None else []
+        if any(e.kind in ("failed", "cancelled") for e in events):
+            self._pending = None
+            if not self.keep_jobs and self.process is not None and self.process.job is not None:
+                shutil.rmtree(self.process.job, ignore_errors=True)
+        return events
+
+    def wait(self, timeout_s: float = 3600.0) -> list[RunEvent]:
+        return self.process.wait(timeout_s) if self.process is not None else []
+
+    def cancel(self) -> None:
+        if self.process is not None:
+            self.process.cancel()
+
+    def finish(self, event: RunEvent) -> list[TableRow]:
+        """Import a finished run's results into the scene and return the report rows."""
+        if self._pending is None or event.results_path is None:
+            raise CineMAError("no finished analysis to import")
+        study, inputs, settings = self._pending
+        try:
+            results = load_results(event.results_path)
+            self.run = self.adapter.publish(study, inputs, results, settings.describe())
+        finally:
+            self._pending = None
+            if not self.keep_jobs:
+                shutil.rmtree(event.results_path.parent, ignore_errors=True)
+        return self.adapter.rows(self.run)
+
+    def current_run(self) -> rs.ResultSet | None:
+        """This session's run if its nodes still exist, else the newest run in the scene."""
+        if self.run is not None and self.run.report.GetScene() is not None:
+            return self.run
+        self.run = self.adapter.latest_run()
+        return self.run
+
+    def current_rows(self) -> list[TableRow] | None:
+        run = self.current_run()
+        return self.adapter.rows(run) if run is not None else None
+
+    def recompute(self, settings: Settings) -> list[TableRow]:
+        run = self.current_run()
+        if run is None:
+            raise CineMAError("no CineMA results in the scene: run Analyse first")
+        metadata = settings.metadata()
+        given = any(v is not None for v in (metadata.height_cm, metadata.weight_kg, metadata.sex))
+        return self.adapter.recompute(run, metadata if given else None)  # None: the values the run used
+
+    def export(self, folder: str) -> list[str]:
+        run = self.current_run()
+        if run is None:
+            raise CineMAError("no CineMA results in the scene: run Analyse first")
+        return [str(p) for p in self.adapter.export(run, folder)]

@@ -1,0 +1,165 @@
+"""Qt-free widget state: what is enabled when, progress, status text and table rows.
+
+The widget forwards clicks and timer ticks here and draws the returned :class:`ViewState`; the logic is injected
+through :class:`AnalysisLogic` / :class:`InstallLogic` protocols, so tests drive the whole panel with fakes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from CineMALib.errors import CineMAError
+
+from .process import RunEvent
+from .report_rows import TableRow
+from .settings import Settings
+
+
+class Phase(enum.Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    CANCELLING = "cancelling"
+
+
+class AnalysisLogic(Protocol):
+    def start_analysis(self, settings: Settings) -> None: ...
+    def poll(self) -> list[RunEvent]: ...
+    def cancel(self) -> None: ...
+    def finish(self, event: RunEvent) -> list[TableRow]: ...
+    def recompute(self, settings: Settings) -> list[TableRow]: ...
+    def export(self, folder: str) -> list[str]: ...
+    def current_rows(self) -> list[TableRow] | None: ...
+
+
+class InstallLogic(Protocol):
+    def missing(self) -> list[str]: ...
+    def install(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything the panel shows; ``progress_maximum`` 0 means 'busy, no percentage'."""
+
+    analyse_enabled: bool = False
+    recompute_enabled: bool = False
+    export_enabled: bool = False
+    cancel_enabled: bool = False
+    inputs_enabled: bool = True
+    progress_visible: bool = False
+    progress_value: int = 0
+    progress_maximum: int = 100
+    status: str = ""
+    error: bool = False
+    rows: list[TableRow] = field(default_factory=list)
+
+
+class Presenter:
+    """The panel's behaviour. Call ``settings_changed``, ``analyse``, ``tick`` (from a timer), ``cancel``,
+    ``recompute`` and ``export``; ``on_change`` receives every new :class:`ViewState`."""
+
+    def __init__(self, logic: AnalysisLogic, installer: InstallLogic,
+                 on_change: Callable[[ViewState], None] = lambda state: None) -> None:
+        self.logic, self.installer, self.on_change = logic, installer, on_change
+        self.settings = Settings()
+        self.phase = Phase.IDLE
+        self.state = ViewState()
+        self._refresh(status="Choose a short-axis cine, then press Analyse.")
+
+    @property
+    def has_results(self) -> bool:
+        return bool(self.state.rows)
+
+    def _refresh(self, **changes: object) -> None:
+        """Recompute what is enabled from the phase, settings and rows, apply ``changes`` and notify the view."""
+        rows = changes.get("rows", self.state.rows)
+        idle = self.phase is Phase.IDLE
+        derived = {"analyse_enabled": idle and not self.settings.problems(), "recompute_enabled": idle and bool(rows),
+                   "export_enabled": idle and bool(rows), "cancel_enabled": self.phase is Phase.RUNNING,
+                   "inputs_enabled": idle, "progress_visible": not idle}
+        self.state = replace(self.state, **{**derived, **changes})  # type: ignore[arg-type]
+        self.on_change(self.state)
+
+    def settings_changed(self, settings: Settings) -> None:
+        self.settings = settings
+        problems = settings.problems()
+        if self.phase is Phase.IDLE:
+            self._refresh(status=problems[0] if problems else "Ready: press Analyse.", error=False)
+
+    def show_existing(self) -> None:
+        """Show the rows of a run already in the scene (e.g. a reopened scene)."""
+        rows = self.logic.current_rows()
+        if rows:
+            self._refresh(rows=rows, status="Showing the results in the scene.", error=False)
+
+    def analyse(self) -> None:
+        problems = self.settings.problems()
+        if self.phase is not Phase.IDLE or problems:
+            self._refresh(status=problems[0] if problems else "An analysis is already running.", error=bool(problems))
+            return
+        try:
+            missing = self.installer.missing()
+            if missing and not self.installer.install():
+                self._refresh(status="CineMA needs these Python packages: " + ", ".join(missing), error=True)
+                return
+            self.logic.start_analysis(self.settings)
+        except CineMAError as err:
+            self._fail(str(err))
+            return
+        self.phase = Phase.RUNNING
+        self._refresh(progress_value=0, progress_maximum=0, status="Starting the analysis...", error=False)
+
+    def tick(self) -> None:
+        """Drain the logic's events (call from a timer while running)."""
+        if self.phase is Phase.IDLE:
+            return
+        for event in self.logic.poll():
+            if event.kind == "progress":
+                self._refresh(progress_value=event.done, progress_maximum=max(event.total, 0),
+                              status=f"{event.message}: {event.done}/{event.total}" if event.total else event.message)
+            elif event.kind == "done":
+                self._finish(event)
+            elif event.kind in ("failed", "cancelled"):
+                self.phase = Phase.IDLE
+                self._refresh(status=event.message, error=event.kind == "failed")
+
+    def _finish(self, event: RunEvent) -> None:
+        try:
+            rows = self.logic.finish(event)
+        except CineMAError as err:
+            self._fail(str(err))
+            return
+        self.phase = Phase.IDLE
+        self._refresh(rows=rows, status="Done. Edit segmentations or landmarks, then Recompute.", error=False)
+
+    def _fail(self, message: str) -> None:
+        self.phase = Phase.IDLE
+        self._refresh(status=message, error=True)
+
+    def cancel(self) -> None:
+        if self.phase is Phase.RUNNING:
+            self.logic.cancel()
+            self.phase = Phase.CANCELLING
+            self._refresh(status="Cancelling...")
+
+    def recompute(self) -> None:
+        if self.phase is not Phase.IDLE or not self.has_results:
+            return
+        try:
+            rows = self.logic.recompute(self.settings)
+        except CineMAError as err:
+            self._fail(str(err))
+            return
+        self._refresh(rows=rows, status="Recomputed from the current segmentations and landmarks.", error=False)
+
+    def export(self, folder: str) -> None:
+        if self.phase is not Phase.IDLE or not self.has_results or not folder:
+            return
+        try:
+            files = self.logic.export(folder)
+        except (CineMAError, OSError) as err:
+            self._fail(f"Export failed: {err}")
+            return
+        self._refresh(status=f"Exported {len(files)} files to {folder}.", error=False)

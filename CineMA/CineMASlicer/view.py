@@ -1,0 +1,74 @@
+"""Draw a :class:`ViewState` on the panel's widgets and read :class:`Settings` back from them.
+
+Only method-call Qt syntax (``setEnabled``, ``value()``), which PythonQt (Slicer) and PySide6 (tests) share; the
+table item class is passed in because each binding has its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .presenter import ViewState
+from .report_rows import COLUMNS
+from .settings import DATASET_CHOICES, DEVICE_CHOICES, SEED_CHOICES, SEX_CHOICES, WEIGHT_CHOICES, Settings
+
+#: objectName -> choice list, for every combo box whose items the .ui file must list in this order.
+COMBO_CHOICES: dict[str, tuple[tuple[str, Any], ...]] = {
+    "weightsComboBox": WEIGHT_CHOICES, "datasetComboBox": DATASET_CHOICES, "seedComboBox": SEED_CHOICES,
+    "deviceComboBox": DEVICE_CHOICES, "sexComboBox": SEX_CHOICES,
+}
+#: Widgets the module reads or writes (the .ui test checks they exist).
+INPUT_SELECTORS: dict[str, str] = {"sax": "saxSelector", "lax_2c": "lax2cSelector", "lax_3c": "lax3cSelector",
+                                   "lax_4c": "lax4cSelector"}
+BUTTONS: dict[str, str] = {"analyseButton": "Analyse", "recomputeButton": "Recompute", "exportButton": "Export",
+                           "cancelButton": "Cancel"}
+INPUT_WIDGETS: tuple[str, ...] = ("heightSpinBox", "weightSpinBox", "fastRadioButton", "allFramesRadioButton",
+                                  *COMBO_CHOICES, *INPUT_SELECTORS.values())
+OUTPUT_WIDGETS: tuple[str, ...] = ("progressBar", "statusLabel", "resultsTable")
+
+
+def _choice(ui: Any, name: str) -> Any:
+    choices = COMBO_CHOICES[name]
+    index = getattr(ui, name).currentIndex()
+    return choices[index][1] if 0 <= index < len(choices) else choices[0][1]
+
+
+def _optional(spin_box: Any) -> float | None:
+    """A spin box whose minimum means 'not given' (its specialValueText)."""
+    value = float(spin_box.value())
+    return None if value <= float(spin_box.minimum()) else value
+
+
+def read_settings(ui: Any, node_ids: dict[str, str | None]) -> Settings:
+    """Settings from the panel; node IDs come from the MRML selectors, read by the caller."""
+    return Settings(
+        sax=node_ids.get("sax"), lax_2c=node_ids.get("lax_2c"), lax_3c=node_ids.get("lax_3c"),
+        lax_4c=node_ids.get("lax_4c"), height_cm=_optional(ui.heightSpinBox), weight_kg=_optional(ui.weightSpinBox),
+        sex=_choice(ui, "sexComboBox"), weights=_choice(ui, "weightsComboBox"),
+        dataset=_choice(ui, "datasetComboBox"), seed=_choice(ui, "seedComboBox"), device=_choice(ui, "deviceComboBox"),
+        fast=bool(ui.fastRadioButton.isChecked()))
+
+
+def apply_state(ui: Any, state: ViewState, make_item: Callable[[str], Any]) -> None:
+    """Enable, show and fill the widgets as ``state`` says."""
+    ui.analyseButton.setEnabled(state.analyse_enabled)
+    ui.recomputeButton.setEnabled(state.recompute_enabled)
+    ui.exportButton.setEnabled(state.export_enabled)
+    ui.cancelButton.setEnabled(state.cancel_enabled)
+    ui.cancelButton.setVisible(state.progress_visible)
+    for name in INPUT_WIDGETS:
+        getattr(ui, name).setEnabled(state.inputs_enabled)
+    ui.progressBar.setVisible(state.progress_visible)
+    ui.progressBar.setMaximum(max(state.progress_maximum, 0))
+    ui.progressBar.setValue(min(state.progress_value, max(state.progress_maximum, 0)))
+    ui.statusLabel.setText(state.status)
+    ui.statusLabel.setStyleSheet("color: #c0392b;" if state.error else "")
+    table = ui.resultsTable
+    if table.rowCount() != len(state.rows) or table.columnCount() != len(COLUMNS):
+        table.setColumnCount(len(COLUMNS))
+        table.setHorizontalHeaderLabels(list(COLUMNS))
+        table.setRowCount(len(state.rows))
+    for r, row in enumerate(state.rows):
+        for c, text in enumerate(row.cells()):
+            table.setItem(r, c, make_item(text))
