@@ -8,6 +8,10 @@ changes most over the cardiac cycle (temporal standard deviation). A weak prior 
 view breaks ties with other bright round things (aorta, stomach). The blob peak is then snapped to the centroid of
 the bright blood-pool component around it. A single-frame input works on the blob cue alone.
 
+Long-axis planes: alone, a 4C/3C plane offers the atria and the aortic root as equally good blobs, so a LAX
+result without a SAX stack has its confidence cut (it warns). With the study's SAX stack, the SAX centre projected
+on the plane steers the search (:func:`locate_study` does SAX first, then each LAX view).
+
 ``refine`` lets a caller (the analysis helper) replace the result, e.g. with the centroid of a first-pass
 segmentation on the model grid.
 """
@@ -25,6 +29,7 @@ from CineMALib.study import CineStudy, CineView, voxel_to_world, world_to_voxel
 BLOB_RADII_MM: tuple[float, ...] = (10.0, 14.0, 19.0, 26.0, 35.0)
 LOW_CONFIDENCE = 0.5
 MOTION_SMOOTH_MM = 12.0  # spreads the moving wall ring of a beating ventricle into its centre
+MAX_FRAMES = 30  # frames (evenly spaced) that enter the statistics; enough for the motion cue, bounded memory
 
 
 @dataclass
@@ -43,7 +48,8 @@ Refiner = Callable[[CineView, LVLocation], LVLocation]
 
 def _normalise(data: np.ndarray) -> np.ndarray:
     """Robust [0, 1] scaling (1st-99th percentile) so thresholds do not depend on the scanner's units."""
-    lo, hi = np.percentile(data, [1.0, 99.0])
+    flat = data.reshape(-1)
+    lo, hi = np.percentile(flat[:: max(1, flat.size // 2_000_000)], [1.0, 99.0])
     if hi <= lo:
         return np.zeros_like(data, dtype=np.float32)
     return np.clip((data - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
@@ -78,17 +84,20 @@ def _slice_range(n_slices: int) -> range:
 
 
 def _score_maps(view: CineView, slices: range, prior: np.ndarray | None) -> tuple[np.ndarray, bool]:
-    """(X, Y, len(slices)) per-slice scores and whether a temporal cue was used."""
-    data = _normalise(view.data)
+    """(X, Y, Z) per-slice scores over the whole stack and whether a temporal cue was used (motion is normalised
+    on ``slices``, the mid slices)."""
+    frames = np.unique(np.linspace(0, view.n_frames - 1, min(view.n_frames, MAX_FRAMES)).round().astype(int))
+    data = _normalise(view.data[..., frames])
     spacing2d = view.spacing[:2]
     mean = data.mean(axis=3)
-    moving = view.n_frames > 1 and float(data.std(axis=3).max()) > 1e-3
+    std = data.std(axis=3)
+    moving = len(frames) > 1 and float(std.max()) > 1e-3
     if moving:
-        std = ndimage.gaussian_filter(data.std(axis=3), sigma=(*(MOTION_SMOOTH_MM / spacing2d), 0.0))
+        std = ndimage.gaussian_filter(std, sigma=(*(MOTION_SMOOTH_MM / spacing2d), 0.0))
         std = std / max(float(np.percentile(std[..., slices.start:slices.stop], 99.5)), 1e-6)
     weight = _centre_prior(view.shape[:2], spacing2d) if prior is None else prior
     maps = []
-    for k in slices:
+    for k in range(view.shape[2]):
         blob = np.clip(_blob_response(mean[..., k], spacing2d), 0.0, None)
         score = blob * weight
         if moving:
@@ -104,9 +113,10 @@ def _consensus(maps: np.ndarray) -> np.ndarray:
     return np.exp(np.log(rel + 0.05).mean(axis=2)) - 0.05
 
 
-def _middle_of_run(column: np.ndarray) -> int:
-    """Middle of the run of slices around the best one whose score stays above 40 % of it."""
-    best = int(np.argmax(column))
+def _middle_of_run(column: np.ndarray, slices: range) -> int:
+    """Middle of the run of slices, around the best mid slice, whose score stays above 40 % of the best: the
+    through-plane middle of the LV tube, which is not always the middle of the stack."""
+    best = slices.start + int(np.argmax(column[slices.start:slices.stop]))
     keep = column >= 0.4 * column[best]
     lo = best
     while lo > 0 and keep[lo - 1]:
@@ -166,12 +176,17 @@ def otsu_threshold(values: np.ndarray, bins: int = 128) -> float:
     return float(centres[int(np.argmax(between))])
 
 
-def _lax_prior_from_sax(view: CineView, study: CineStudy | None) -> np.ndarray | None:
-    """A Gaussian prior (sigma 25 mm) around the SAX LV centre projected on a long-axis plane, when available."""
-    if study is None or "sax" not in study or view.name == "sax":
+def _lax_prior_from_sax(view: CineView, study: CineStudy | None, sax_center_world: np.ndarray | None
+                        ) -> np.ndarray | None:
+    """A Gaussian prior (sigma 25 mm) around the SAX LV centre projected on a long-axis plane, when available and
+    the centre lies within 30 mm of the plane and inside its field of view."""
+    if not view.is_2d or view.name == "sax":
         return None
-    sax_center = locate_lv_center(study["sax"]).center_world
-    idx = world_to_voxel(view.affine, sax_center)
+    if sax_center_world is None:
+        if study is None or "sax" not in study:
+            return None
+        sax_center_world = locate_lv_center(study["sax"]).center_world
+    idx = world_to_voxel(view.affine, np.asarray(sax_center_world, dtype=float))
     if not all(-0.5 <= idx[a] <= view.shape[a] - 0.5 for a in range(2)) or abs(idx[2]) * view.spacing[2] > 30:
         return None
     ii, jj = np.indices(view.shape[:2], dtype=float)
@@ -179,19 +194,23 @@ def _lax_prior_from_sax(view: CineView, study: CineStudy | None) -> np.ndarray |
     return np.exp(-d2 / (2.0 * 25.0 ** 2))
 
 
-def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Refiner | None = None
-                     ) -> LVLocation:
+def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Refiner | None = None, *,
+                     sax_center_world: np.ndarray | None = None) -> LVLocation:
     """Locate the LV blood-pool centre of ``view`` (SAX stack or LAX plane) from the images alone.
 
     ``study``: when it holds a SAX stack and ``view`` is a long-axis plane, the SAX centre projected on the plane
-    steers the search. ``refine``: optional callable (view, first estimate) -> better estimate.
+    steers the search (``sax_center_world`` gives that centre directly and skips locating it again).
+    ``refine``: optional callable (view, first estimate) -> better estimate.
     """
-    prior = _lax_prior_from_sax(view, study)
+    prior = _lax_prior_from_sax(view, study, sax_center_world)
     slices = _slice_range(view.shape[2])
     maps, moving = _score_maps(view, slices, prior)
-    total = _consensus(maps)
-    peak = np.unravel_index(int(np.argmax(total)), total.shape)
-    k = slices.start + _middle_of_run(maps[peak[0], peak[1], :])
+    total = _consensus(maps[..., slices.start:slices.stop])
+    if float(total.max()) <= 0.0:  # a blank image: nothing to find, say so from the middle of the plane
+        peak = tuple(int(n // 2) for n in view.shape[:2])
+    else:
+        peak = np.unravel_index(int(np.argmax(total)), total.shape)
+    k = _middle_of_run(maps[peak[0], peak[1], :], slices)
     dominance = _peak_confidence(total, (int(peak[0]), int(peak[1])), view.spacing[:2])
     # mostly slice-to-slice consistency of the winner, lowered when a distant rival blob scores nearly as well
     confidence = float(np.clip(total[peak], 0.0, 1.0)) * (0.75 + 0.25 * dominance)
@@ -213,3 +232,16 @@ def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Ref
             f"view {view.name!r}: LV centre found with low confidence ({location.confidence:.2f}); check the "
             "model window placement or give the centre by hand"))
     return location
+
+
+def locate_study(study: CineStudy, refine: Refiner | None = None) -> dict[str, LVLocation]:
+    """LV centre of every view: the SAX stack first, then each long-axis plane steered by the SAX centre."""
+    out: dict[str, LVLocation] = {}
+    sax_center = None
+    if "sax" in study:
+        out["sax"] = locate_lv_center(study["sax"], refine=refine)
+        sax_center = out["sax"].center_world
+    for name, view in study.views.items():
+        if name != "sax":
+            out[name] = locate_lv_center(view, refine=refine, sax_center_world=sax_center)
+    return out

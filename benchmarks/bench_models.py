@@ -150,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['ratio_to_matmul']:8.2f} {official}"
         )
     print("\n".join(lines), file=sys.stderr if args.out == "-" else sys.stdout)
-    result = {"matmul_gflop_per_s": matmul, "threads": torch.get_num_threads(), "torch": torch.__version__, "rows": rows}
+    result = {
+        "matmul_gflop_per_s": matmul, "threads": torch.get_num_threads(), "torch": torch.__version__, "rows": rows,
+        "note": "wall-clock on a shared machine: other processes may slow any row; compare ratio_to_matmul",
+    }
     text = json.dumps(result, indent=1)
     if args.out == "-":
         print(text)

@@ -107,7 +107,8 @@ class Installer:
             return False
         if TORCH_REQUIREMENT in missing:
             torch_logic = self._torch_utils()
-            if torch_logic.installTorch(askConfirmation=False, torchVersionRequirement=TORCH_REQUIREMENT[5:]) is None:
+            version = _split(TORCH_REQUIREMENT)[1]
+            if torch_logic.installTorch(askConfirmation=False, torchVersionRequirement=version) is None:
                 raise InstallError("PyTorch could not be installed; see the PyTorch Utils module for details")
         others = [req for req in missing if req != TORCH_REQUIREMENT]
         if others:

@@ -24,15 +24,15 @@ def sample_files(cache_dir: str | Path) -> dict[str, Path]:
     return {view: Path(cache_dir) / f"{name}.seq.nrrd" for view, name in SAMPLE_VIEWS.items()}
 
 
-def write_phantom_cines(cache_dir: str | Path, seed: int = PHANTOM_SEED, temp_dir: str | Path | None = None) -> \
-        dict[str, Path]:
+def write_phantom_cines(cache_dir: str | Path, seed: int = PHANTOM_SEED, n_frames: int = 25,
+                        temp_dir: str | Path | None = None) -> dict[str, Path]:
     """Generate the phantom and write each sample view as ``.seq.nrrd`` (skips files that already exist)."""
     files = sample_files(cache_dir)
     if all(path.exists() and path.stat().st_size > 0 for path in files.values()):
         return files
     from CineMALib.phantom import generate_phantom  # noqa: PLC0415
 
-    phantom = generate_phantom(seed)
+    phantom = generate_phantom(seed, n_frames=n_frames)
     ctx = SceneContext.headless(temp_dir or Path(cache_dir) / "CineMA-temp")
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     for view, path in files.items():

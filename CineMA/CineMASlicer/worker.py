@@ -20,7 +20,8 @@ from typing import Any
 
 from CineMASlicer.exchange import EVENT_TAG, load_study, save_results
 
-DEFAULT_ANALYSIS = "CineMALib.analysis:analyse_study"
+#: Where ``analyse_study`` lives: the package's public name first, then the module that defines it.
+DEFAULT_ANALYSIS = "CineMALib.analysis:analyse_study,CineMALib.analysis.pipeline:analyse_study"
 
 
 def emit(kind: str, **data: Any) -> None:
@@ -35,9 +36,16 @@ def build_options(values: dict[str, Any]) -> Any:
     return AnalysisOptions(**{k: v for k, v in values.items() if k in known})
 
 
-def resolve(spec: str) -> Callable[..., Any]:
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+def resolve(specs: str) -> Callable[..., Any]:
+    """The first importable ``module:function`` of a comma-separated list."""
+    errors = []
+    for spec in specs.split(","):
+        module, _, name = spec.strip().partition(":")
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as err:
+            errors.append(f"{spec}: {err}")
+    raise ImportError("no analysis function found (" + "; ".join(errors) + ")")
 
 
 def watch_for_cancel(job: Path, cancel: threading.Event, interval_s: float = 0.2) -> threading.Thread:

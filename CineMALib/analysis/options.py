@@ -26,6 +26,9 @@ DATASET_CHOICES: dict[str, tuple[str, ...]] = {
 DEMO_DATASET = "phantom"
 WEIGHT_SOURCES: tuple[str, ...] = ("official", "demo")
 ENSEMBLE_SEEDS: tuple[int, ...] = (0, 1, 2)
+_HEAD_TASK_FOLDER: dict[str, str] = {"segmentation_sax": "segmentation", "segmentation_lax_4c": "segmentation",
+                                     "landmarks": "landmark_heatmap", "classification_cvd": "classification_cvd",
+                                     "regression_ef": "regression_ef"}
 
 
 class OptionsError(CineMAError, ValueError):
@@ -83,7 +86,14 @@ class AnalysisOptions:
         """The training data set whose checkpoint runs ``head``."""
         if head in self.datasets:
             return self.datasets[head]
-        return self._allowed(head)[0]
+        allowed = self._allowed(head)
+        folder = self.weights_dir
+        if folder is not None and self.weights != "demo":  # a local folder: the first data set it holds
+            task = _HEAD_TASK_FOLDER[head]
+            for data in allowed:
+                if any((folder / "finetuned" / task).glob(f"{data}_*/config.yaml")):
+                    return data
+        return allowed[0]
 
     @property
     def seeds(self) -> tuple[int, ...]:

@@ -26,9 +26,9 @@ from CineMALib.analysis.segment import lv_centroid_world, lv_volumes_ml, segment
 from CineMALib.analysis.weights import HeadModels, available, load_head
 from CineMALib.errors import CineMAInputError, CineMAWeightsError
 from CineMALib.infer import ProgressCallback, check_cancel, select_device
-from CineMALib.locate import locate_lv_center
+from CineMALib.locate import LVLocation, locate_lv_center
 from CineMALib.measure.longaxis import lax_frame
-from CineMALib.phases import estimate_ed_es_intensity, find_ed_es
+from CineMALib.phases import PhaseSelection, estimate_ed_es_from_intensity, find_ed_es
 from CineMALib.preprocess import ModelGrid, lax_model_grid, sax_model_grid
 from CineMALib.results import AnalysisResults, ModelScore, ViewResult
 from CineMALib.study import CineStudy
@@ -108,16 +108,19 @@ def _segment_sax(run: _Run, head: HeadModels, grid: ModelGrid, frames: Sequence[
 
 
 def _phases(run: _Run, labels: np.ndarray | None, frames: Sequence[int],
-            fast_pair: tuple[int, int] | None) -> tuple[int, int, str]:
-    """ED/ES: from the segmented LV volume curve (all frames), else the cheap estimate used to choose frames."""
+            estimate: PhaseSelection | None, loc: LVLocation) -> tuple[int, int, str]:
+    """ED/ES: from the segmented LV volume curve (all frames), else the cheap intensity estimate (fast mode)."""
     sax = run.study["sax"]
     if labels is not None and len(frames) >= 3:
         volumes = lv_volumes_ml(labels, float(np.prod(sax.spacing)) / 1000.0, frames)
-        ed, es = find_ed_es(volumes)
-        return int(ed), int(es), f"max/min segmented LV volume over {len(frames)} frames"
-    if fast_pair is None:
-        fast_pair = estimate_ed_es_intensity(sax)
-    return fast_pair[0], fast_pair[1], "intensity proxy (fast mode: LV blood-pool signal over the cycle)"
+        pick = find_ed_es(volumes)
+        method = f"ED = max, ES = min segmented LV volume over {len(frames)} frames"
+    else:
+        pick = estimate or estimate_ed_es_from_intensity(sax, loc)
+        method = "ED/ES from the LV blood-pool area over the cine (intensity proxy, fast mode)"
+    if pick.warning:
+        run.provenance["phase warning"] = pick.warning
+    return pick.ed, pick.es, method
 
 
 def _lax_frames(run: _Run, view: str, ed: int, es: int) -> list[int]:
@@ -201,14 +204,14 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
     if grid.warning:
         run.provenance["sax window"] = grid.warning
     check_cancel(cancel, "segmentation_sax")
-    fast_pair = estimate_ed_es_intensity(sax) if options.fast else None
-    frames = sorted(set(fast_pair)) if fast_pair is not None else list(range(sax.n_frames))
+    estimate = estimate_ed_es_from_intensity(sax, loc) if options.fast else None
+    frames = sorted({estimate.ed, estimate.es}) if estimate is not None else list(range(sax.n_frames))
     head = run.head("segmentation_sax", "sax", required=True)
     labels = None
     if head is not None:
         labels, grid = run.timed("segmentation_sax", lambda: _segment_sax(run, head, grid, frames, loc.center_world))
         _release(head)
-    ed, es, method = _phases(run, labels, frames, fast_pair)
+    ed, es, method = _phases(run, labels, frames, estimate, loc)
     results = AnalysisResults(study_id=study.study_id, ed_frame=ed, es_frame=es, phase_method=method)
     if labels is not None:
         results.views["sax"] = ViewResult("sax", sax.affine.copy(), labels, tuple(frames))

@@ -58,7 +58,7 @@ def read_volume_file(path: Path) -> Volume:
     if kind == "dicom":
         raise CineMAInputError(path, "is a DICOM file; read it through the DICOM reader")
     vol = read_nifti(path) if kind == "nifti" else read_nrrd(path)
-    vol.view_hint = view_from_text(stem(path))
+    vol.view_hint = view_from_text(stem(path)) or view_from_text(path.parent.name)
     return vol
 
 
@@ -132,8 +132,9 @@ def read_volume_folder(folder: Path) -> dict[str, Volume]:
     if not images:
         raise CineMAInputError(folder, "no image files (only label files) in the folder")
     groups: dict[str | None, list[Path]] = {}
-    for f in images:
-        groups.setdefault(view_from_text(stem(f)), []).append(f)
+    for f in images:  # the file name, else its sub-folder's name (e.g. sax/frame01.nii.gz), states the view
+        hint = view_from_text(stem(f)) or (view_from_text(f.parent.name) if f.parent != folder else None)
+        groups.setdefault(hint, []).append(f)
     named: dict[str, Volume] = {}
     for hint, paths in groups.items():
         cines = [p for p in paths if _n_frames(p) > 1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,6 @@ class Volume:
     sources: tuple[Path, ...] = ()
     view_hint: str | None = None
     label: str = ""
-    attrs: dict[str, str] = field(default_factory=dict)
 
     def to_view(self, name: str) -> CineView:
         """The named :class:`CineView` (data is not copied)."""

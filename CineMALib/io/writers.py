@@ -6,8 +6,9 @@ any previous file intact.
 
 NIfTI: sform and qform (code 1, scanner) both hold the affine, pixdim holds the voxel sizes (so the ACDC
 pixdim rule of the reader gives back the same affine) and, for a cine with evenly spaced trigger times, pixdim[4]
-holds the frame step in ms and ``toffset`` the first trigger time. NRRD: Slicer's volume-sequence layout (``kinds: domain domain domain list``, ``space:
-left-posterior-superior``, trigger times in ``axis 3 index values`` with unit ms), a plain 3-D NRRD for one frame.
+holds the frame step in ms and ``toffset`` the first trigger time.
+NRRD: Slicer's current volume-sequence layout (``kinds: domain domain domain list``, ``space:
+left-posterior-superior``, trigger times in ``axis 3 index values`` with unit ms); a plain 3-D NRRD for one frame.
 """
 
 from __future__ import annotations

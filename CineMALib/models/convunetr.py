@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from CineMALib.models.blocks import ConvResBlock, conv_nd, conv_transpose_nd
-from CineMALib.models.encoder import DownsampleEncoder, encode_views
+from CineMALib.models.encoder import downsample_encoders, encode_views
 from CineMALib.models.vit import Mlp, ViTEncoder, check_rotary
 
 
@@ -130,20 +130,9 @@ class ConvUNetR(nn.Module):
         super().__init__()
         check_rotary(rotary)
         self.views = list(image_size_dict)
-        self.enc_down_dict = nn.ModuleDict(
-            {
-                view: DownsampleEncoder(
-                    image_size=image_size_dict[view],
-                    in_chans=in_chans_dict[view],
-                    patch_size=enc_patch_size_dict[view],
-                    scale_factor=enc_scale_factor_dict[view],
-                    conv_chans=enc_conv_chans,
-                    conv_n_blocks=enc_conv_n_blocks,
-                    embed_dim=enc_embed_dim,
-                    norm=norm,
-                )
-                for view in self.views
-            }
+        self.enc_down_dict = downsample_encoders(
+            image_size_dict, in_chans_dict, enc_patch_size_dict, enc_scale_factor_dict, enc_conv_chans,
+            enc_conv_n_blocks, enc_embed_dim, norm,
         )
         self.encoder = ViTEncoder(
             enc_embed_dim, enc_depth, enc_n_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop_path=drop_path,
@@ -160,16 +149,14 @@ class ConvUNetR(nn.Module):
             )
             self.n_layers_wo_skip[view] = n_wo_skip
             scale = tuple(dec_scale_factor_dict[view])
-            image_blocks[view] = ConvResBlock(
-                n_dims, in_chans_dict[view], dec_chans[0], norm, dropout, dec_kernel_size, act_layer
-            )
+            image_blocks[view] = ConvResBlock(n_dims, in_chans_dict[view], dec_chans[0], norm, dropout, dec_kernel_size)
             down_blocks[view] = nn.ModuleList(
                 [conv(enc_embed_dim, enc_embed_dim, scale, stride=scale) for _ in range(n_down)]
             )
             in_chans = [*enc_conv_chans, *([enc_embed_dim] * (1 + n_down))]
             conv_blocks[view] = nn.ModuleList(
                 [
-                    ConvResBlock(n_dims, c, dec_chans[n_wo_skip + k], norm, dropout, dec_kernel_size, act_layer)
+                    ConvResBlock(n_dims, c, dec_chans[n_wo_skip + k], norm, dropout, dec_kernel_size)
                     for k, c in enumerate(in_chans)
                 ]
             )

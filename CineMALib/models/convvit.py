@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import nn
 
-from CineMALib.models.encoder import DownsampleEncoder, encode_views, fusion_for
+from CineMALib.models.encoder import downsample_encoders, encode_and_fuse, fusion_for
 from CineMALib.models.vit import Mlp, ViTEncoder, check_rotary
 
 REDUCTIONS = ("all", "patch", "cls")
@@ -47,20 +47,9 @@ class ConvViT(nn.Module):
         super().__init__()
         check_rotary(rotary)
         self.views = list(image_size_dict)
-        self.enc_down_dict = nn.ModuleDict(
-            {
-                view: DownsampleEncoder(
-                    image_size=image_size_dict[view],
-                    in_chans=n_frames * in_chans_dict[view],
-                    patch_size=enc_patch_size_dict[view],
-                    scale_factor=enc_scale_factor_dict[view],
-                    conv_chans=enc_conv_chans,
-                    conv_n_blocks=enc_conv_n_blocks,
-                    embed_dim=enc_embed_dim,
-                    norm=norm,
-                )
-                for view in self.views
-            }
+        self.enc_down_dict = downsample_encoders(
+            image_size_dict, in_chans_dict, enc_patch_size_dict, enc_scale_factor_dict, enc_conv_chans,
+            enc_conv_n_blocks, enc_embed_dim, norm, n_frames=n_frames,
         )
         self.enc_fusion_dict = nn.ModuleDict(
             {
@@ -80,12 +69,7 @@ class ConvViT(nn.Module):
         self, image_dict: Mapping[str, torch.Tensor], mask_dict: Mapping[str, torch.Tensor] | None = None
     ) -> dict[str, torch.Tensor]:
         """``{"cls": (B,1,E), view: (B,N_view,E)}``: encoder tokens after multi-scale fusion."""
-        cls, skips_dict, tokens_dict = encode_views(self.enc_down_dict, self.encoder, image_dict, mask_dict)
-        out = {"cls": cls}
-        for view, tokens in tokens_dict.items():
-            mask = None if mask_dict is None else mask_dict[view]
-            out[view] = self.enc_fusion_dict[view](skips_dict[view], tokens, mask)
-        return out
+        return encode_and_fuse(self.enc_down_dict, self.encoder, self.enc_fusion_dict, image_dict, mask_dict)
 
     def forward(
         self,

@@ -93,9 +93,11 @@ class DownsampleEncoder(nn.Module):
         self, x: torch.Tensor, mask: torch.Tensor | None = None
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
         if tuple(x.shape[2:]) != self.image_size:
-            raise ValueError(f"input spatial size {tuple(x.shape[2:])} != model image size {self.image_size}; pad first")
-        if mask is not None and tuple(mask.shape) != (x.shape[0], self.pos_embed.shape[1]):
-            raise ValueError(f"mask shape {tuple(mask.shape)} != (batch, n_tokens) = {(x.shape[0], self.pos_embed.shape[1])}")
+            size = tuple(x.shape[2:])
+            raise ValueError(f"input spatial size {size} != model image size {self.image_size}; pad first")
+        expected = (x.shape[0], self.pos_embed.shape[1])
+        if mask is not None and tuple(mask.shape) != expected:
+            raise ValueError(f"mask shape {tuple(mask.shape)} != (batch, n_tokens) = {expected}")
         skips = []
         for stage, grid in zip(self.conv_blocks, self.stage_grids):
             stage_mask = None
@@ -105,6 +107,35 @@ class DownsampleEncoder(nn.Module):
             skips.append(x)
         tokens = self.linear(self.patch_embed(x)) + self.pos_embed
         return skips, tokens
+
+
+def downsample_encoders(
+    image_size_dict: Mapping[str, Sequence[int]],
+    in_chans_dict: Mapping[str, int],
+    enc_patch_size_dict: Mapping[str, Sequence[int]],
+    enc_scale_factor_dict: Mapping[str, Sequence[int]],
+    enc_conv_chans: Sequence[int],
+    enc_conv_n_blocks: int,
+    enc_embed_dim: int,
+    norm: str = "layer",
+    n_frames: int = 1,
+) -> nn.ModuleDict:
+    """``enc_down_dict``: one ``DownsampleEncoder`` per view; ``n_frames`` time frames are stacked as channels."""
+    return nn.ModuleDict(
+        {
+            view: DownsampleEncoder(
+                image_size=size,
+                in_chans=n_frames * in_chans_dict[view],
+                patch_size=enc_patch_size_dict[view],
+                scale_factor=enc_scale_factor_dict[view],
+                conv_chans=enc_conv_chans,
+                conv_n_blocks=enc_conv_n_blocks,
+                embed_dim=enc_embed_dim,
+                norm=norm,
+            )
+            for view, size in image_size_dict.items()
+        }
+    )
 
 
 def _divide(size: Sequence[int], by: Sequence[int]) -> tuple[int, ...]:
@@ -146,7 +177,8 @@ def fusion_for(
 ) -> MultiScaleFusion:
     """The ``MultiScaleFusion`` matching a ``DownsampleEncoder``: kernel = stride = stage grid / token grid."""
     factors = [_divide(g, encoder.grid_size) for g in encoder.stage_grids]
-    return MultiScaleFusion(len(encoder.image_size), conv_chans, factors, embed_dim, **norm_kwargs)  # type: ignore[arg-type]
+    n_dims = len(encoder.image_size)
+    return MultiScaleFusion(n_dims, conv_chans, factors, embed_dim, **norm_kwargs)  # type: ignore[arg-type]
 
 
 def encode_views(
@@ -170,3 +202,19 @@ def encode_views(
     sizes = [t.shape[1] for t in tokens]
     per_view = torch.split(x[:, 1:], sizes, dim=1)
     return x[:, :1], skips_dict, dict(zip(image_dict, per_view))
+
+
+def encode_and_fuse(
+    enc_down_dict: nn.ModuleDict,
+    encoder: ViTEncoder,
+    enc_fusion_dict: nn.ModuleDict,
+    image_dict: Mapping[str, torch.Tensor],
+    mask_dict: Mapping[str, torch.Tensor] | None = None,
+) -> dict[str, torch.Tensor]:
+    """``feature_forward`` of ConvViT and CineMA: ``{"cls": (B,1,E), view: (B,N_view,E)}`` after fusion."""
+    cls, skips_dict, tokens_dict = encode_views(enc_down_dict, encoder, image_dict, mask_dict)
+    out = {"cls": cls}
+    for view, tokens in tokens_dict.items():
+        mask = None if mask_dict is None else mask_dict[view]
+        out[view] = enc_fusion_dict[view](skips_dict[view], tokens, mask)
+    return out

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import nn
 
-from CineMALib.models.encoder import DownsampleEncoder, encode_views, fusion_for, gather_tokens
+from CineMALib.models.encoder import downsample_encoders, encode_and_fuse, fusion_for, gather_tokens
 from CineMALib.models.patch import patchify
 from CineMALib.models.posembed import get_pos_embed
 from CineMALib.models.vit import Mlp, ViTDecoder, ViTEncoder, check_rotary
@@ -80,20 +80,9 @@ class CineMA(nn.Module):
             raise NotImplementedError("only the cross-attention MAE decoder (cross_attn=True, released) is implemented")
         self.views = list(image_size_dict)
         self.norm_target = norm_target
-        self.enc_down_dict = nn.ModuleDict(
-            {
-                view: DownsampleEncoder(
-                    image_size=image_size_dict[view],
-                    in_chans=in_chans_dict[view],
-                    patch_size=enc_patch_size_dict[view],
-                    scale_factor=enc_scale_factor_dict[view],
-                    conv_chans=enc_conv_chans,
-                    conv_n_blocks=enc_conv_n_blocks,
-                    embed_dim=enc_embed_dim,
-                    norm=norm,
-                )
-                for view in self.views
-            }
+        self.enc_down_dict = downsample_encoders(
+            image_size_dict, in_chans_dict, enc_patch_size_dict, enc_scale_factor_dict, enc_conv_chans,
+            enc_conv_n_blocks, enc_embed_dim, norm,
         )
         self.enc_fusion_dict = nn.ModuleDict(
             {
@@ -123,16 +112,15 @@ class CineMA(nn.Module):
             heads[view] = nn.Linear(dec_embed_dim, n_out)
         self.pred_head_dict = nn.ModuleDict(heads)
 
+    def n_tokens(self, view: str) -> int:
+        """Number of ViT tokens (patches) of a view."""
+        return int(self.enc_down_dict[view].pos_embed.shape[1])
+
     def feature_forward(
         self, image_dict: Mapping[str, torch.Tensor], mask_dict: Mapping[str, torch.Tensor] | None = None
     ) -> dict[str, torch.Tensor]:
-        """``{"cls": (B,1,E), view: (B,N_view,E)}``: encoder tokens after multi-scale fusion (visible ones if masked)."""
-        cls, skips_dict, tokens_dict = encode_views(self.enc_down_dict, self.encoder, image_dict, mask_dict)
-        out = {"cls": cls}
-        for view, tokens in tokens_dict.items():
-            mask = None if mask_dict is None else mask_dict[view]
-            out[view] = self.enc_fusion_dict[view](skips_dict[view], tokens, mask)
-        return out
+        """``{"cls": (B,1,E), view: (B,N_view,E)}``: tokens after multi-scale fusion (visible ones if masked)."""
+        return encode_and_fuse(self.enc_down_dict, self.encoder, self.enc_fusion_dict, image_dict, mask_dict)
 
     def forward(
         self,
@@ -148,7 +136,7 @@ class CineMA(nn.Module):
         """
         if mask_dict is None:
             mask_dict = {
-                view: random_patch_mask(x.shape[0], self.enc_down_dict[view].pos_embed.shape[1], enc_mask_ratio, x.device)
+                view: random_patch_mask(x.shape[0], self.n_tokens(view), enc_mask_ratio, x.device)
                 for view, x in image_dict.items()
             }
         mask_dict = {view: mask_dict[view].bool() for view in image_dict}

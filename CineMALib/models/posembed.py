@@ -25,7 +25,7 @@ def sincos_1d(embed_dim: int, pos: np.ndarray) -> np.ndarray:
 
 
 def sincos_table(embed_dim: int, grid_size: Sequence[int]) -> np.ndarray:
-    """``(prod(grid), embed_dim)`` float32 table: per-axis tables of width ``d`` concatenated, zero-padded at the end."""
+    """``(prod(grid), embed_dim)`` float32: per-axis tables of width ``d`` concatenated, zero-padded at the end."""
     n = len(grid_size)
     axes = [np.arange(g, dtype=np.float32) for g in grid_size]
     grid = np.stack(np.meshgrid(*axes))  # default indexing="xy": the first two axes swap (kept on purpose)

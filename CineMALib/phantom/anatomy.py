@@ -160,7 +160,7 @@ def _solve_rv(heart: HeartParams, s: np.ndarray, lv: dict[str, np.ndarray], epi_
 
     At ED its free wall lies ``rv_width`` x (1.3 x LV cavity radius) outside the LV epicardium and its rim meets the
     epicardium at +-``rv_horn_deg`` from the septum (a crescent); apex 15 % up the LV; tricuspid plane descends by
-    TAPSE * (1 - s). The free wall moves in (radius x shrinks faster than y); the emptying is bisected so that the
+    TAPSE * (1 - s). The free wall moves in (radius x shrinks a little faster than y); the emptying is bisected so that the
     crescent's EF at the ES frame matches ``heart.rv_ef``.
     """
     z_rv_apex = 0.85 * float(lv["z_apex_epi"])
@@ -176,9 +176,9 @@ def _solve_rv(heart: HeartParams, s: np.ndarray, lv: dict[str, np.ndarray], epi_
     es = int(np.argmin(s))
 
     def geometry(ef_ellipsoid: float) -> dict:
-        # cross-section area follows the ellipsoid volume over its (shortening) length: ax ~ scale^1.5, ay ~ scale^0.5
+        # cross-section area follows the ellipsoid volume over its (shortening) length: ax ~ scale^1.2, ay ~ scale^0.8
         scale = np.sqrt((1.0 - ef_ellipsoid * (1.0 - s)) * rv_b[0] / rv_b)
-        return {"ax": ax0 * scale**1.5, "ay": ay0 * np.sqrt(scale), "b": rv_b, "z_tv": z_tv,
+        return {"ax": ax0 * scale**1.2, "ay": ay0 * scale**0.8, "b": rv_b, "z_tv": z_tv,
                 "c": z_tv - RV_KAPPA * rv_b, "x": cx, "y": -0.08 * r_epi, "cut_x": -0.05 * r_epi}
 
     ed_volume = _crescent_ml(geometry(0.0), lv, epi_ax, 0)

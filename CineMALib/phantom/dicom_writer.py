@@ -31,7 +31,9 @@ def _ds(values: np.ndarray) -> list[str]:
 
 
 def _uid(*parts: object) -> str:
-    return generate_uid(entropy_srcs=["cinema-phantom", *[str(p) for p in parts]])
+    """Deterministic UID. Why the separator: pydicom hashes the *concatenated* entropy strings, so ("1", "12") and
+    ("11", "2") would collide (slice 1 / frame 12 vs slice 11 / frame 2)."""
+    return generate_uid(entropy_srcs=["cinema-phantom|" + "|".join(str(p) for p in parts)])
 
 
 def _base_dataset(phantom: Any, view: str, series_number: int) -> dict[str, Any]:

@@ -110,11 +110,11 @@ def draw_subject(rng: np.random.Generator, pathology: str) -> SubjectParams:
 # Per pathology: (EDV index mL/m2, EF, wall mm, MAPSE mm, TAPSE mm, RV EF, length factor)
 _RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "normal": {"edvi": (66.0, 84.0), "ef": (0.55, 0.65), "wall": (7.5, 10.0), "mapse": (12.0, 16.0),
-               "tapse": (19.0, 25.0), "rv_ef": (0.50, 0.62), "length": (0.97, 1.05)},
+               "tapse": (16.0, 21.0), "rv_ef": (0.50, 0.62), "length": (0.97, 1.05)},
     "dcm": {"edvi": (118.0, 150.0), "ef": (0.25, 0.35), "wall": (6.0, 7.5), "mapse": (5.0, 8.0),
-            "tapse": (12.0, 17.0), "rv_ef": (0.30, 0.45), "length": (0.86, 0.94)},
-    "hcm": {"edvi": (52.0, 66.0), "ef": (0.67, 0.76), "wall": (15.0, 21.0), "mapse": (7.0, 10.5),
-            "tapse": (17.0, 23.0), "rv_ef": (0.55, 0.68), "length": (1.0, 1.08)},
+            "tapse": (9.0, 13.0), "rv_ef": (0.30, 0.45), "length": (0.86, 0.94)},
+    "hcm": {"edvi": (52.0, 66.0), "ef": (0.67, 0.76), "wall": (15.0, 21.0), "mapse": (5.0, 8.0),
+            "tapse": (14.0, 19.0), "rv_ef": (0.55, 0.68), "length": (1.0, 1.08)},
 }
 
 

@@ -56,7 +56,7 @@ def render_view(stack: PlaneStack, frame: HeartFrame, shapes: HeartShapes, torso
     offsets = subplane_offsets(stack.thickness, n_sub)
     world = stack.points(offsets).reshape(-1, 3)
     torso_cls = classify_torso(world, torso)
-    heart_pts = frame.to_heart(world).astype(np.float32)
+    heart_pts = stack.points(offsets, frame.rotation, frame.origin).reshape(-1, 3)
     lo, hi = heart_box(shapes)
     in_box = np.all((heart_pts >= lo) & (heart_pts <= hi), axis=1)
     idx = np.nonzero(in_box)[0]

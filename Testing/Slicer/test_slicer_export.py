@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from slicer_support import ctx  # noqa: F401  (first: sets import paths; ctx is a fixture)
 import csv
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import slicer_support  # noqa: F401  (first: sets import paths)
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from CineMASlicer.exchange import load_results, load_study, save_results, save_study
 from CineMASlicer.process import AnalysisProcess, parse_line
+from CineMASlicer.settings import Settings
 from slicer_synthetic import study_and_results
 
 HERE = str(Path(__file__).resolve().parent)
@@ -89,3 +91,15 @@ def test_a_crash_is_a_failure_not_a_hang_and_runs_do_not_overlap(tmp_path):
         process.start(study, {}, tmp_path / "job2")
     final = process.wait(60)[-1]
     assert final.kind == "failed" and "exit code 9" in final.message
+
+
+@pytest.mark.parametrize("settings", [Settings(sax="n", weights="demo", fast=False),
+                                      Settings(sax="n", dataset="mnms2", seed=None, device="cpu")])
+def test_panel_settings_make_valid_analysis_options(settings):
+    from CineMASlicer.worker import build_options
+
+    options = build_options(settings.options())
+    assert options.weights == settings.weights and options.fast == settings.fast
+    assert options.ensemble is (settings.seed is None)
+    if settings.weights == "official":
+        assert options.dataset("segmentation_sax") == settings.dataset

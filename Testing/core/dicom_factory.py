@@ -41,6 +41,19 @@ def plane_with_normal(normal: np.ndarray, hint: np.ndarray = np.array([1.0, 0.0,
     return np.stack([row, np.cross(n, row), n], axis=1)
 
 
+def lax_plane_normal(sax_normal: np.ndarray, angle_deg: float) -> np.ndarray:
+    """Normal (LPS) of a long-axis plane containing the SAX normal, its trace rotated ``angle_deg`` about the
+    base-to-apex axis from the trace of the plane whose normal is 'superior' (the ideal 4-chamber plane)."""
+    u = np.asarray(sax_normal, float) / np.linalg.norm(sax_normal)
+    if u @ np.array([1.0, -1.0, -1.0]) < 0:  # point to the apex: patient left, anterior, inferior
+        u = -u
+    s = np.array([0.0, 0.0, 1.0]) - u[2] * u
+    ref = np.cross(u, s / np.linalg.norm(s))
+    a = np.radians(angle_deg)
+    trace = ref * np.cos(a) + np.cross(u, ref) * np.sin(a)  # Rodrigues; ref is perpendicular to u
+    return np.cross(u, trace)
+
+
 @dataclass
 class SeriesSpec:
     """What one synthetic series looks like (LPS geometry, like DICOM)."""

@@ -156,6 +156,7 @@ def _nrrd_huge(t: Path) -> Path:
 
 
 Case = tuple[str, Callable[[Path], object], str]
+BAD_SPACING = r"spacing along . \(pixdim\[\d\]\) must be positive"
 CASES: list[Case] = [
     ("missing path", lambda t: t / "absent.nii.gz", "no such file"),
     ("empty folder", lambda t: t, "folder is empty"),
@@ -167,8 +168,8 @@ CASES: list[Case] = [
     ("folder of garbage DICOM", _dicom_garbage_folder, "no readable DICOM image"),
     ("NaN voxels", lambda t: nifti(t / "nan.nii.gz", np.where(image() > 0.9, np.nan, image())), "NaN"),
     ("Inf voxels", lambda t: nifti(t / "inf.nii.gz", np.where(image() > 0.9, np.inf, image())), "infinite"),
-    ("zero spacing", lambda t: raw_nifti(t / "zero.nii.gz", image(), (0.0, 1.5, 8.0)), "spacing must be positive"),
-    ("negative spacing", lambda t: raw_nifti(t / "neg.nii", image(), (1.5, -1.5, 8.0)), "spacing must be positive"),
+    ("zero spacing", lambda t: raw_nifti(t / "zero.nii.gz", image(), (0.0, 1.5, 8.0)), BAD_SPACING),
+    ("negative spacing", lambda t: raw_nifti(t / "neg.nii", image(), (1.5, -1.5, 8.0)), BAD_SPACING),
     ("header claims 1e5 slices", lambda t: huge_header(t / "huge.nii", (64, 64, 100_000), False), "sane maximum"),
     ("gz header claims more than stored", lambda t: huge_header(t / "big.nii.gz", (256, 256, 2000), True),
      "truncated or its header is corrupt"),

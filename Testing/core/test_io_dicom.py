@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dicom_factory import SeriesSpec, plane_with_normal, read_back, rotation, write_enhanced, write_per_slice_series, write_series  # noqa: E402
+from dicom_factory import (  # noqa: E402
+    SeriesSpec, lax_plane_normal, plane_with_normal, read_back, rotation, write_enhanced, write_per_slice_series,
+    write_series)
 
 from CineMALib.errors import CineMAInputError
 from CineMALib.io import read_study, read_view
@@ -74,14 +76,10 @@ def _lax(spec: SeriesSpec, normal: np.ndarray, description: str, number: int) ->
                       origin=spec.origin + 10, description=description, series_number=number)
 
 
-def lax_normals(sax: SeriesSpec) -> dict[str, np.ndarray]:
-    """Plausible LAX plane normals (LPS) for a SAX stack: 4C normal ~ superior, 2C ~ perpendicular, 3C between."""
-    u = sax.normal
-    s = np.array([0.0, 0.0, 1.0]) - u[2] * u
-    n4 = s / np.linalg.norm(s)
-    n2 = np.cross(u, n4)
-    n3 = (n4 + n2) / np.linalg.norm(n4 + n2)
-    return {"lax_4c": n4, "lax_2c": n2, "lax_3c": n3}
+def lax_normals(sax: SeriesSpec, offset: float = 0.0) -> dict[str, np.ndarray]:
+    """LAX plane normals (LPS) at the anatomical rotations about the long axis (4C 0, 2C ~85, 3C ~130 deg)."""
+    return {view: lax_plane_normal(sax.normal, angle + offset)
+            for view, angle in (("lax_4c", 0.0), ("lax_2c", 85.0), ("lax_3c", 130.0))}
 
 
 def test_folder_with_four_views_by_description(tmp_path: Path) -> None:
@@ -101,18 +99,33 @@ def test_folder_with_four_views_by_description(tmp_path: Path) -> None:
         read_view(tmp_path)
 
 
-def test_unnamed_long_axis_told_apart_by_geometry(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("offset", "views"), [(0.0, ("lax_4c", "lax_2c")), (25.0, ("lax_4c", "lax_2c", "lax_3c")),
+                                                (-20.0, ("lax_3c",)), (15.0, ("lax_2c", "lax_3c"))])
+def test_unnamed_long_axis_told_apart_by_geometry(tmp_path: Path, offset: float, views: tuple[str, ...]) -> None:
     sax = SeriesSpec(description="", rot=rotation(30, -40, 0))
     write_series(tmp_path, sax)
-    normals = lax_normals(sax)
-    write_series(tmp_path, _lax(sax, normals["lax_4c"], "", 31))
-    write_series(tmp_path, _lax(sax, normals["lax_2c"], "", 32))
-    with pytest.warns(UserWarning, match="angle to the short-axis"):
+    normals = lax_normals(sax, offset)
+    for number, view in enumerate(views):
+        write_series(tmp_path, _lax(sax, normals[view], "", 31 + number))
+    with pytest.warns(UserWarning, match="rotation about the long axis"):
         study = read_study(tmp_path)
-    assert set(study.views) == {"sax", "lax_2c", "lax_4c"}
-    n4_ras = np.diag([-1, -1, 1]) @ normals["lax_4c"]
-    got = study["lax_4c"].affine[:3, 2]
-    assert abs(got @ n4_ras) / np.linalg.norm(got) > 0.999
+    assert set(study.views) == {"sax", *views}
+    for view in views:
+        got = study[view].affine[:3, 2]
+        expected = np.diag([-1, -1, 1]) @ normals[view]
+        assert abs(got @ expected) / np.linalg.norm(got) > 0.999, view
+
+
+def test_unnamed_long_axis_without_sax_uses_shared_axis(tmp_path: Path) -> None:
+    sax = SeriesSpec(rot=rotation(30, -40, 0))  # not written: only its long axis defines the LAX planes
+    normals = lax_normals(sax, 10.0)
+    for number, view in enumerate(("lax_3c", "lax_4c", "lax_2c")):
+        write_series(tmp_path, _lax(sax, normals[view], "cine", 40 + number))
+    with pytest.warns(UserWarning, match="other long-axis planes"):
+        study = read_study(tmp_path)
+    for view in ("lax_2c", "lax_3c", "lax_4c"):
+        got = study[view].affine[:3, 2]
+        assert abs(got @ (np.diag([-1, -1, 1]) @ normals[view])) / np.linalg.norm(got) > 0.999, view
 
 
 def test_non_cine_series_are_skipped_with_a_warning(tmp_path: Path) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))
+from dicom_factory import lax_plane_normal  # noqa: E402
+
 from CineMALib.errors import CineMAInputError
 from CineMALib.io.detect import sniff_file
-from CineMALib.io.dicom_views import lax_angle_deg, lax_from_angle
+from CineMALib.io.lax_geometry import assign_by_angle, long_axis_from_planes, trace_angle_deg
 from CineMALib.io.viewnames import says_localiser, view_from_text
 
 
@@ -35,16 +39,25 @@ def test_localisers() -> None:
     assert not says_localiser("cine_sa")
 
 
-def test_lax_angle_classes() -> None:
-    sax = np.array([0.6, 0.5, -0.62])
-    sax /= np.linalg.norm(sax)
-    sup = np.array([0.0, 0.0, 1.0]) - sax[2] * sax
-    n4 = sup / np.linalg.norm(sup)
-    n2 = np.cross(sax, n4)
-    n3 = (n4 + n2) / np.linalg.norm(n4 + n2)
-    assert lax_angle_deg(n4, sax) == pytest.approx(0.0, abs=1e-6)
-    assert lax_angle_deg(n2, sax) == pytest.approx(90.0, abs=1e-6)
-    assert [lax_from_angle(lax_angle_deg(n, sax)) for n in (n4, n3, n2)] == ["lax_4c", "lax_3c", "lax_2c"]
+@pytest.mark.parametrize("flip", [1.0, -1.0])
+def test_trace_angles_and_assignment(flip: float) -> None:
+    sax = np.array([0.6, -0.5, -0.62]) * flip  # the sign of the stack normal must not matter
+    planes = {v: lax_plane_normal(sax, a) for v, a in (("lax_4c", 0.0), ("lax_2c", 85.0), ("lax_3c", 130.0))}
+    angles = {v: trace_angle_deg(n, sax) for v, n in planes.items()}
+    assert angles["lax_4c"] == pytest.approx(0.0, abs=1e-6) or angles["lax_4c"] == pytest.approx(180.0, abs=1e-6)
+    assert angles["lax_2c"] == pytest.approx(85.0, abs=1e-6) and angles["lax_3c"] == pytest.approx(130.0, abs=1e-6)
+    free = ["lax_4c", "lax_2c", "lax_3c"]
+    shifted = [(a + 28.0) % 180 for a in angles.values()]  # a 4C plane 28 deg off the reference
+    assert assign_by_angle(shifted, free) == list(angles)
+    assert assign_by_angle([angles["lax_3c"]], free) == ["lax_3c"]
+    assert assign_by_angle([1.0, 2.0, 3.0, 4.0], free) is None
+
+
+def test_long_axis_from_two_planes() -> None:
+    sax = np.array([0.6, -0.5, -0.62])
+    axis = long_axis_from_planes([lax_plane_normal(sax, 0.0), lax_plane_normal(sax, 85.0)])
+    assert abs(axis @ sax) / np.linalg.norm(sax) == pytest.approx(1.0, abs=1e-9)
+    assert long_axis_from_planes([sax, sax]) is None
 
 
 @pytest.mark.parametrize(("name", "content", "kind"), [

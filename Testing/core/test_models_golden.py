@@ -90,7 +90,8 @@ def _pick(output: Any, item: str | None) -> torch.Tensor:
 
 def _compare_intermediates(recorder: Recorder, wanted: dict[str, tuple[str, str | None]], io: dict) -> set[str]:
     for key, (module, item) in wanted.items():
-        torch.testing.assert_close(_pick(recorder.outputs[module], item), io[key], **TOL, msg=lambda m, k=key: f"{k}: {m}")
+        ours = _pick(recorder.outputs[module], item)
+        torch.testing.assert_close(ours, io[key], **TOL, msg=lambda m, k=key: f"{k}: {m}")
     return set(wanted)
 
 

@@ -195,7 +195,8 @@ def _images(batch: int, chans: int) -> dict[str, torch.Tensor]:
 def test_convunetr_multi_view_output_shapes() -> None:
     model = ConvUNetR(
         **_view_kwargs(), **SMALL, out_chans=3, dec_chans=[4, 4, 8, 8, 16],
-        dec_patch_size_dict={"sax": [2, 2, 1], "lax_4c": [2, 2]}, dec_scale_factor_dict={"sax": [2, 2, 1], "lax_4c": [2, 2]},
+        dec_patch_size_dict={"sax": [2, 2, 1], "lax_4c": [2, 2]},
+        dec_scale_factor_dict={"sax": [2, 2, 1], "lax_4c": [2, 2]},
     ).eval()
     with torch.no_grad():
         out = model(_images(2, 1))
@@ -210,7 +211,8 @@ def test_convvit_reductions_are_means_of_heads() -> None:
     with torch.no_grad():
         feats = model.feature_forward(images)
         out = {r: model(images, reduce=r) for r in ("all", "patch", "cls")}
-    assert {k: tuple(v.shape) for k, v in feats.items()} == {"cls": (2, 1, 16), "sax": (2, 32, 16), "lax_4c": (2, 16, 16)}
+    shapes = {k: tuple(v.shape) for k, v in feats.items()}
+    assert shapes == {"cls": (2, 1, 16), "sax": (2, 32, 16), "lax_4c": (2, 16, 16)}
     heads = [model.pred_head_dict[v](feats[v].mean(1)) for v in VIEWS]
     cls = model.pred_head_dict["cls"](feats["cls"][:, 0])
     torch.testing.assert_close(out["patch"], sum(heads) / 2)

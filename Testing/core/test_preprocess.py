@@ -142,6 +142,30 @@ def test_hard_label_round_trip_keeps_blob(seed: int) -> None:
     assert np.linalg.norm(shift_along_axes(near_back, blob, view.affine)) <= 2 * half_model_voxel
 
 
+def test_pull_back_keeps_thin_last_slice() -> None:
+    """21 slices of 5 mm resample to round(10.5) = 10 slices of 10 mm: the last source slice centre lies 2.5 mm
+    past the model extent. Pulling labels back must still cover it (edge value within one model voxel)."""
+    view, _ = oblique_view(11, shape=(100, 100, 21), spacing=(1.2, 1.2, 5.0))
+    grid = sax_model_grid(view, voxel_to_world(view.affine, np.array([50.0, 50.0, 10.0])))
+    assert grid.box[2] == (0, 10)
+    ones = grid.box_mask().astype(np.uint8)
+    assert np.all(grid.labels_to_source(ones) == 1)
+    assert np.all(grid.logits_to_source(np.stack([1.0 - ones, ones]).astype(np.float32) * 5) == 1)
+    assert not np.any(grid.labels_to_source(np.zeros(grid.shape, np.uint8)))
+
+
+def test_lax_blob_round_trip() -> None:
+    view, _ = oblique_view(12, shape=(200, 180, 1), spacing=(1.45, 1.45, 7.0), name="lax_2c")
+    center_world = voxel_to_world(view.affine, np.array([90.0, 100.0, 0.0]))
+    blob = ellipsoid(view, center_world, (35.0, 20.0, 60.0), 12)
+    grid = lax_model_grid(view, center_world + 3.0 * view.affine[:3, 2] / 7.0)  # an off-plane centre projects
+    assert grid.shape == (256, 256, 1)
+    probs = np.stack([grid.to_model(1.0 - blob), grid.to_model(blob.astype(np.float32))])
+    back = grid.logits_to_source(np.log(np.clip(probs, 1e-6, 1.0)))
+    assert dice(back > 0, blob > 0) > 0.97
+    assert np.all(np.abs(shift_along_axes(back, blob, view.affine))[:2] <= view.spacing[:2] / 2)
+
+
 def test_probabilities_outside_model_window_are_background() -> None:
     view, _ = oblique_view(0, shape=(300, 300, 8), spacing=(1.0, 1.0, 10.0))
     grid = sax_model_grid(view, voxel_to_world(view.affine, np.array([150.0, 150.0, 4.0])))

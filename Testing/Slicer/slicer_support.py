@@ -1,7 +1,9 @@
-"""Fixtures for the Slicer-module tests: import paths, and a headless MRML scene that skips cleanly without slicer-core.
+"""Shared by the Slicer-module tests: import paths, and a headless MRML scene that skips cleanly without slicer-core.
 
-The module's own packages (``CineMA/CineMASlicer``) are not installed; they are imported from the source tree,
-the way Slicer imports them from the module folder.
+Import it first in each test file (``from slicer_support import ctx``). The module's own packages
+(``CineMA/CineMASlicer``) are not installed; they are imported from the source tree, the way Slicer imports them
+from the module folder. Not a conftest.py on purpose: Testing/core imports the top-level conftest as ``conftest``,
+and a second conftest module here would shadow it.
 """
 
 from __future__ import annotations

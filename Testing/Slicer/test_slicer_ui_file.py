@@ -1,0 +1,128 @@
+"""Resources/UI/CineMA.ui: loads in Qt (PySide6, offscreen) with stand-ins for the CTK/MRML widgets, has the
+widgets and labels the module uses, and the view code drives it (state in, settings out)."""
+
+from __future__ import annotations
+
+import slicer_support  # noqa: F401  (first: sets import paths)
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from CineMASlicer.presenter import ViewState
+from CineMASlicer.report_rows import COLUMNS, TableRow
+from CineMASlicer.view import BUTTONS, COMBO_CHOICES, INPUT_SELECTORS, INPUT_WIDGETS, OUTPUT_WIDGETS, apply_state, \
+    read_settings
+
+UI_FILE = Path(__file__).resolve().parents[2] / "Resources" / "UI" / "CineMA.ui"
+QT_CLASSES_OK = ("Q",)
+CUSTOM = {"qMRMLWidget", "ctkCollapsibleButton", "qMRMLNodeComboBox"}
+
+
+def _tree() -> ET.Element:
+    return ET.parse(UI_FILE).getroot()
+
+
+def _widgets() -> dict[str, ET.Element]:
+    return {w.get("name"): w for w in _tree().iter("widget")}
+
+
+def test_xml_names_labels_and_choices():
+    widgets = _widgets()
+    for name in (*BUTTONS, *INPUT_WIDGETS, *OUTPUT_WIDGETS):
+        assert name in widgets, f"{name} missing from {UI_FILE.name}"
+    for name, label in BUTTONS.items():
+        assert widgets[name].find("property[@name='text']/string").text == label
+    for name, choices in COMBO_CHOICES.items():
+        items = [i.find("property[@name='text']/string").text for i in widgets[name].findall("item")]
+        assert items == [label for label, _ in choices], name
+
+
+def test_custom_widgets_are_declared_and_selectors_get_the_scene():
+    root = _tree()
+    declared = {c.findtext("class") for c in root.iter("customwidget")}
+    used = {w.get("class") for w in root.iter("widget") if not w.get("class").startswith(QT_CLASSES_OK)}
+    assert used <= declared == CUSTOM
+    assert root.find("widget").get("class") == "qMRMLWidget"
+    connected = {(c.findtext("signal"), c.findtext("receiver"), c.findtext("slot")) for c in root.iter("connection")}
+    for selector in INPUT_SELECTORS.values():
+        assert ("mrmlSceneChanged(vtkMRMLScene*)", selector, "setMRMLScene(vtkMRMLScene*)") in connected
+        types = [s.text for s in _widgets()[selector].findall("property[@name='nodeTypes']/stringlist/string")]
+        assert "vtkMRMLScalarVolumeNode" in types and "vtkMRMLSequenceNode" in types
+
+
+@pytest.fixture(scope="module")
+def loaded_ui():
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    widgets = pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed")
+    from PySide6.QtCore import SIGNAL, QFile, Signal, Slot
+    from PySide6.QtUiTools import QUiLoader
+
+    app = widgets.QApplication.instance() or widgets.QApplication([])
+
+    class qMRMLWidget(widgets.QWidget):  # noqa: N801 - the names must match the .ui classes
+        mrmlSceneChanged = Signal("vtkMRMLScene*")
+
+    class ctkCollapsibleButton(widgets.QWidget):  # noqa: N801
+        pass
+
+    class qMRMLNodeComboBox(widgets.QWidget):  # noqa: N801
+        @Slot("vtkMRMLScene*")
+        def setMRMLScene(self, scene):
+            self.scene = scene
+
+    loader = QUiLoader()
+    for cls in (qMRMLWidget, ctkCollapsibleButton, qMRMLNodeComboBox):
+        loader.registerCustomWidget(cls)
+    handle = QFile(str(UI_FILE))
+    assert handle.open(QFile.ReadOnly)
+    root = loader.load(handle)
+    handle.close()
+    assert root is not None, loader.errorString()
+    names = (*BUTTONS, *INPUT_WIDGETS, *OUTPUT_WIDGETS)
+    ui = type("Ui", (), {name: root.findChild(widgets.QWidget, name) for name in names})
+    root.scene_receivers = root.receivers(SIGNAL("mrmlSceneChanged(vtkMRMLScene*)"))
+    yield app, root, ui, widgets
+
+
+def test_loads_with_buttons_labelled(loaded_ui):
+    _, root, ui, widgets = loaded_ui
+    assert type(root).__name__ == "qMRMLWidget"
+    assert root.scene_receivers == len(INPUT_SELECTORS)  # the Designer connections were made
+    assert type(ui.saxSelector).__name__ == "qMRMLNodeComboBox"
+    assert {name: getattr(ui, name).text() for name in BUTTONS} == BUTTONS
+    assert isinstance(ui.resultsTable, widgets.QTableWidget)
+
+
+def test_view_state_drives_the_widgets(loaded_ui):
+    _, _, ui, widgets = loaded_ui
+    rows = [TableRow("LVEF", "61.20", "%", "ED-ES", "0, 9"), TableRow("LVEDV", "150.00", "mL", "ED", "0")]
+    apply_state(ui, ViewState(recompute_enabled=True, export_enabled=True, status="Done", rows=rows),
+                widgets.QTableWidgetItem)
+    assert not ui.analyseButton.isEnabled() and ui.recomputeButton.isEnabled() and ui.exportButton.isEnabled()
+    assert ui.resultsTable.rowCount() == 2 and ui.resultsTable.columnCount() == len(COLUMNS)
+    assert ui.resultsTable.item(0, 1).text() == "61.20"
+    assert ui.resultsTable.horizontalHeaderItem(0).text() == "Measure"
+    assert ui.statusLabel.text() == "Done"
+    apply_state(ui, ViewState(progress_visible=True, cancel_enabled=True, inputs_enabled=False, progress_value=3,
+                              progress_maximum=12), widgets.QTableWidgetItem)
+    assert ui.cancelButton.isEnabled() and not ui.saxSelector.isEnabled() and not ui.heightSpinBox.isEnabled()
+    assert (ui.progressBar.value(), ui.progressBar.maximum()) == (3, 12)
+    assert ui.resultsTable.rowCount() == 0
+
+
+def test_settings_read_from_the_widgets(loaded_ui):
+    _, _, ui, _ = loaded_ui
+    ui.heightSpinBox.setValue(0.0)
+    ui.weightSpinBox.setValue(82.5)
+    ui.sexComboBox.setCurrentIndex(2)
+    ui.weightsComboBox.setCurrentIndex(1)
+    ui.seedComboBox.setCurrentIndex(3)
+    ui.deviceComboBox.setCurrentIndex(2)
+    ui.allFramesRadioButton.setChecked(True)
+    settings = read_settings(ui, {"sax": "vtkMRMLScalarVolumeNode1", "lax_4c": None})
+    assert (settings.sax, settings.lax_4c) == ("vtkMRMLScalarVolumeNode1", None)
+    assert settings.height_cm is None and settings.weight_kg == 82.5 and settings.sex == "M"
+    assert (settings.weights, settings.seed, settings.device, settings.fast) == ("demo", None, "cpu", False)
+    assert settings.options()["ensemble"] is True
