@@ -10,23 +10,28 @@ import tempfile
 
 import qt
 import slicer
-from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
-                                           ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
+from slicer.ScriptedLoadableModule import (
+    ScriptedLoadableModule,
+    ScriptedLoadableModuleLogic,
+    ScriptedLoadableModuleTest,
+    ScriptedLoadableModuleWidget,
+)
 from slicer.util import VTKObservationMixin
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.isdir(os.path.join(_REPO, "CineMALib")) and _REPO not in sys.path:
     sys.path.insert(0, _REPO)  # source checkout; an installed extension ships CineMALib next to this file
 
-from CineMALib.resources import resource_path  # noqa: E402
-from CineMASlicer import sampledata  # noqa: E402
-from CineMASlicer.context import SceneContext  # noqa: E402
-from CineMASlicer.install import Installer  # noqa: E402
-from CineMASlicer.logic import ModuleLogic  # noqa: E402
-from CineMASlicer.presenter import Presenter  # noqa: E402
-from CineMASlicer.report_rows import find_value  # noqa: E402
-from CineMASlicer.settings import Settings  # noqa: E402
-from CineMASlicer.view import INPUT_SELECTORS, apply_state, read_settings  # noqa: E402
+from CineMASlicer import sampledata
+from CineMASlicer.context import SceneContext
+from CineMASlicer.install import Installer
+from CineMASlicer.logic import ModuleLogic
+from CineMASlicer.presenter import Presenter
+from CineMASlicer.report_rows import find_value
+from CineMASlicer.settings import Settings
+from CineMASlicer.view import INPUT_SELECTORS, SETTINGS_SIGNALS, apply_state, read_settings
+
+from CineMALib.resources import resource_path
 
 
 class CineMA(ScriptedLoadableModule):
@@ -35,13 +40,17 @@ class CineMA(ScriptedLoadableModule):
         parent.title = "CineMA"
         parent.categories = ["Cardiac"]
         parent.contributors = ["CineMA contributors"]
-        parent.helpText = ("Segments LV, myocardium and RV on short-axis cines, finds mitral/apex landmarks on long-axis "
-                           "cines and reports volumes, ejection fractions, mass, MAPSE. Edit the results, then Recompute.")
+        parent.helpText = ("Segments LV, myocardium and RV, finds mitral/apex landmarks and reports volumes, EF, "
+                           "mass, MAPSE from cine MR. Edit segmentations or landmarks, then Recompute.")
         parent.acknowledgementText = "Uses the CineMA foundation model (mathpluscode/CineMA, MIT licence)."
         icon = resource_path("Icons", "CineMA.png")
         if icon.exists():
             parent.icon = qt.QIcon(str(icon))
         slicer.app.connect("startupCompleted()", registerSampleData)
+
+
+def _confirm(text, details):
+    return slicer.util.confirmOkCancelDisplay(text, detailedText=details)
 
 
 def registerSampleData():
@@ -65,20 +74,15 @@ class CineMAWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = CineMALogic()
         self.timer = qt.QTimer()
         self.timer.setInterval(250)
-        installer = Installer(slicer, lambda text, details: slicer.util.confirmOkCancelDisplay(text, detailedText=details))
-        self.presenter = Presenter(self.logic.module, installer, self._draw)
+        self.presenter = Presenter(self.logic.module, Installer(slicer, _confirm), self._draw)
         self.timer.timeout.connect(self.presenter.tick)
         self.ui.analyseButton.clicked.connect(lambda: self.presenter.analyse())
         self.ui.cancelButton.clicked.connect(lambda: self.presenter.cancel())
         self.ui.recomputeButton.clicked.connect(lambda: self.presenter.recompute())
         self.ui.exportButton.clicked.connect(self.onExport)
-        for name in INPUT_SELECTORS.values():
-            getattr(self.ui, name).connect("currentNodeChanged(vtkMRMLNode*)", self.onSettingsChanged)
-        for name in ("heightSpinBox", "weightSpinBox"):
-            getattr(self.ui, name).connect("valueChanged(double)", self.onSettingsChanged)
-        for name in ("sexComboBox", "weightsComboBox", "datasetComboBox", "seedComboBox", "deviceComboBox"):
-            getattr(self.ui, name).connect("currentIndexChanged(int)", self.onSettingsChanged)
-        self.ui.fastRadioButton.connect("toggled(bool)", self.onSettingsChanged)
+        for signal, names in SETTINGS_SIGNALS.items():
+            for name in names:
+                getattr(self.ui, name).connect(signal, self.onSettingsChanged)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, lambda *a: self.presenter.show_existing())
         self.onSettingsChanged()
         self.presenter.show_existing()

@@ -29,6 +29,9 @@ from CineMALib.study import CineStudy, CineView, voxel_to_world, world_to_voxel
 BLOB_RADII_MM: tuple[float, ...] = (10.0, 14.0, 19.0, 26.0, 35.0)
 LOW_CONFIDENCE = 0.5
 MOTION_SMOOTH_MM = 12.0  # spreads the moving wall ring of a beating ventricle into its centre
+ANALYSIS_MM = 2.5  # pixel size of the coarse grid the blob search runs on
+SAX_PRIOR_SIGMA_MM = 25.0
+SNAP_MAX_MM = 20.0  # the pool centroid may move the blob peak this far at most (else the pool leaked)
 MAX_FRAMES = 30  # frames (evenly spaced) that enter the statistics; enough for the motion cue, bounded memory
 
 
@@ -83,34 +86,65 @@ def _slice_range(n_slices: int) -> range:
     return range(lo, hi + 1)
 
 
-def _score_maps(view: CineView, slices: range, prior: np.ndarray | None) -> tuple[np.ndarray, bool]:
-    """(X, Y, Z) per-slice scores over the whole stack and whether a temporal cue was used (motion is normalised
-    on ``slices``, the mid slices)."""
+@dataclass
+class _Analysis:
+    """Per-slice scores on the coarse analysis grid and how that grid maps to the view's own (in-plane)."""
+
+    maps: np.ndarray  # (x, y, z) on the coarse grid
+    zoom: np.ndarray  # coarse pixels per source pixel along i, j
+    spacing2d: np.ndarray  # coarse pixel size (mm)
+    moving: bool
+
+    def to_source(self, ij: np.ndarray) -> np.ndarray:
+        """Coarse (i, j) -> continuous source (i, j) (pixel centres of both grids cover the same extent)."""
+        return (np.asarray(ij, dtype=float) + 0.5) / self.zoom - 0.5
+
+    def to_coarse(self, ij: np.ndarray) -> np.ndarray:
+        return (np.asarray(ij, dtype=float) + 0.5) * self.zoom - 0.5
+
+
+def _gaussian_around(shape2d: tuple[int, ...], spacing2d: np.ndarray, centre_ij: np.ndarray, sigma_mm: float
+                     ) -> np.ndarray:
+    ii, jj = np.indices(shape2d[:2], dtype=float)
+    d2 = ((ii - centre_ij[0]) * spacing2d[0]) ** 2 + ((jj - centre_ij[1]) * spacing2d[1]) ** 2
+    return np.exp(-d2 / (2.0 * sigma_mm ** 2))
+
+
+def _analyse(view: CineView, slices: range, prior_ij: np.ndarray | None) -> _Analysis:
+    """Blob x motion x position scores per slice, computed on a grid of about ANALYSIS_MM pixels (the blobs are
+    10-35 mm, so finer pixels only cost time). ``prior_ij``: source (i, j) of a SAX-derived prior, if any."""
     frames = np.unique(np.linspace(0, view.n_frames - 1, min(view.n_frames, MAX_FRAMES)).round().astype(int))
     data = _normalise(view.data[..., frames])
-    spacing2d = view.spacing[:2]
-    mean = data.mean(axis=3)
+    zoom = np.minimum(1.0, view.spacing[:2] / ANALYSIS_MM)
+    mean = ndimage.zoom(data.mean(axis=3), (*zoom, 1.0), order=1, grid_mode=True, mode="nearest")
+    zoom = np.array(mean.shape[:2], dtype=float) / np.array(view.shape[:2], dtype=float)
+    spacing2d = view.spacing[:2] / zoom
     std = data.std(axis=3)
     moving = len(frames) > 1 and float(std.max()) > 1e-3
     if moving:
+        std = ndimage.zoom(std, (*zoom, 1.0), order=1, grid_mode=True, mode="nearest")
         std = ndimage.gaussian_filter(std, sigma=(*(MOTION_SMOOTH_MM / spacing2d), 0.0))
         std = std / max(float(np.percentile(std[..., slices.start:slices.stop], 99.5)), 1e-6)
-    weight = _centre_prior(view.shape[:2], spacing2d) if prior is None else prior
+    analysis = _Analysis(maps=np.empty(0), zoom=zoom, spacing2d=spacing2d, moving=moving)
+    if prior_ij is None:
+        weight = _centre_prior(mean.shape[:2], spacing2d)
+    else:
+        weight = _gaussian_around(mean.shape, spacing2d, analysis.to_coarse(prior_ij), SAX_PRIOR_SIGMA_MM)
     maps = []
     for k in range(view.shape[2]):
-        blob = np.clip(_blob_response(mean[..., k], spacing2d), 0.0, None)
-        score = blob * weight
+        score = np.clip(_blob_response(mean[..., k], spacing2d), 0.0, None) * weight
         if moving:
             score = score * (0.25 + np.clip(std[..., k], 0.0, 1.0))
         maps.append(score)
-    return np.stack(maps, axis=-1), moving
+    analysis.maps = np.stack(maps, axis=-1)
+    return analysis
 
 
 def _consensus(maps: np.ndarray) -> np.ndarray:
     """Geometric mean over slices of each slice's score relative to its own best: a position must score well on
     every mid slice (the LV is a tube through the stack), one bright slice alone does not win. In [0, 1]."""
     rel = maps / np.maximum(maps.max(axis=(0, 1), keepdims=True), 1e-12)
-    return np.exp(np.log(rel + 0.05).mean(axis=2)) - 0.05
+    return np.clip(np.exp(np.log(rel + 0.05).mean(axis=2)) - 0.05, 0.0, 1.0)
 
 
 def _middle_of_run(column: np.ndarray, slices: range) -> int:
@@ -141,7 +175,8 @@ def _peak_confidence(score2d: np.ndarray, peak: tuple[int, int], spacing2d: np.n
 
 
 def _snap_to_pool(image2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Centroid of the bright component at the peak (Otsu threshold within 45 mm); the peak itself if implausible."""
+    """Centroid of the bright component at the peak (Otsu threshold within 45 mm, 3 mm opening to cut thin
+    bridges); the peak itself if the component is implausible."""
     ii, jj = np.indices(image2d.shape, dtype=float)
     dist = np.hypot((ii - peak[0]) * spacing2d[0], (jj - peak[1]) * spacing2d[1])
     disk = dist <= 45.0
@@ -149,7 +184,8 @@ def _snap_to_pool(image2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndar
     if values.size < 10 or float(values.max() - values.min()) < 1e-6:
         return np.asarray(peak, dtype=float), False
     threshold = otsu_threshold(values)
-    components, _ = ndimage.label((image2d > threshold) & disk)
+    bright = ndimage.binary_opening((image2d > threshold) & disk, disk_footprint(3.0, spacing2d))
+    components, _ = ndimage.label(bright)
     label = components[peak]
     if label == 0:
         return np.asarray(peak, dtype=float), False
@@ -158,9 +194,17 @@ def _snap_to_pool(image2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndar
     if not np.pi * 6.0 ** 2 <= area_mm2 <= np.pi * 40.0 ** 2:
         return np.asarray(peak, dtype=float), False
     centroid = np.argwhere(member).mean(axis=0)
-    if not member[tuple(np.rint(centroid).astype(int))]:  # a crescent or a merged pair: keep the peak
-        return np.asarray(peak, dtype=float), False
+    moved_mm = float(np.hypot(*((centroid - np.asarray(peak)) * spacing2d)))
+    if not member[tuple(np.rint(centroid).astype(int))] or moved_mm > SNAP_MAX_MM:
+        return np.asarray(peak, dtype=float), False  # a crescent, or the LV merged with the RV/atrium
     return centroid, True
+
+
+def disk_footprint(radius_mm: float, spacing2d: np.ndarray) -> np.ndarray:
+    """A 2-D disk structuring element of ``radius_mm`` on an anisotropic pixel grid."""
+    r = np.maximum(np.ceil(radius_mm / np.asarray(spacing2d, dtype=float)), 1).astype(int)
+    a, b = np.ogrid[-r[0]:r[0] + 1, -r[1]:r[1] + 1]
+    return (a * spacing2d[0]) ** 2 + (b * spacing2d[1]) ** 2 <= radius_mm ** 2
 
 
 def otsu_threshold(values: np.ndarray, bins: int = 128) -> float:
@@ -178,8 +222,8 @@ def otsu_threshold(values: np.ndarray, bins: int = 128) -> float:
 
 def _lax_prior_from_sax(view: CineView, study: CineStudy | None, sax_center_world: np.ndarray | None
                         ) -> np.ndarray | None:
-    """A Gaussian prior (sigma 25 mm) around the SAX LV centre projected on a long-axis plane, when available and
-    the centre lies within 30 mm of the plane and inside its field of view."""
+    """Source (i, j) of the SAX LV centre projected on a long-axis plane, when available, within 30 mm of the
+    plane and inside its field of view (it becomes a Gaussian prior, sigma 25 mm)."""
     if not view.is_2d or view.name == "sax":
         return None
     if sax_center_world is None:
@@ -189,9 +233,7 @@ def _lax_prior_from_sax(view: CineView, study: CineStudy | None, sax_center_worl
     idx = world_to_voxel(view.affine, np.asarray(sax_center_world, dtype=float))
     if not all(-0.5 <= idx[a] <= view.shape[a] - 0.5 for a in range(2)) or abs(idx[2]) * view.spacing[2] > 30:
         return None
-    ii, jj = np.indices(view.shape[:2], dtype=float)
-    d2 = ((ii - idx[0]) * view.spacing[0]) ** 2 + ((jj - idx[1]) * view.spacing[1]) ** 2
-    return np.exp(-d2 / (2.0 * 25.0 ** 2))
+    return idx[:2]
 
 
 def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Refiner | None = None, *,
@@ -204,24 +246,28 @@ def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Ref
     """
     prior = _lax_prior_from_sax(view, study, sax_center_world)
     slices = _slice_range(view.shape[2])
-    maps, moving = _score_maps(view, slices, prior)
+    analysis = _analyse(view, slices, prior)
+    maps = analysis.maps
     total = _consensus(maps[..., slices.start:slices.stop])
-    if float(total.max()) <= 0.0:  # a blank image: nothing to find, say so from the middle of the plane
-        peak = tuple(int(n // 2) for n in view.shape[:2])
+    if float(total.max()) <= 1e-9:  # a blank image: nothing to find, say so from the middle of the plane
+        total[:] = 0.0
+        peak_c = tuple(int(n // 2) for n in total.shape)
     else:
-        peak = np.unravel_index(int(np.argmax(total)), total.shape)
-    k = _middle_of_run(maps[peak[0], peak[1], :], slices)
-    dominance = _peak_confidence(total, (int(peak[0]), int(peak[1])), view.spacing[:2])
+        peak_c = tuple(int(v) for v in np.unravel_index(int(np.argmax(total)), total.shape))
+    k = _middle_of_run(maps[peak_c[0], peak_c[1], :], slices)
+    dominance = _peak_confidence(total, peak_c, analysis.spacing2d)
     # mostly slice-to-slice consistency of the winner, lowered when a distant rival blob scores nearly as well
-    confidence = float(np.clip(total[peak], 0.0, 1.0)) * (0.75 + 0.25 * dominance)
+    confidence = float(total[peak_c]) * (0.75 + 0.25 * dominance)
+    source_ij = analysis.to_source(np.array(peak_c))
+    peak = tuple(int(np.clip(np.rint(v), 0, n - 1)) for v, n in zip(source_ij, view.shape[:2], strict=True))
     mean_slice = _normalise(view.data[..., k, :]).mean(axis=-1)
-    centre_ij, snapped = _snap_to_pool(mean_slice, (int(peak[0]), int(peak[1])), view.spacing[:2])
+    centre_ij, snapped = _snap_to_pool(mean_slice, peak, view.spacing[:2])
     if not snapped:
         confidence *= 0.8
     if view.is_2d and prior is None:  # a long-axis plane alone: other chambers and the aortic root compete
         confidence *= 0.6
     center_voxel = np.array([centre_ij[0], centre_ij[1], float(k)])
-    cues = ["blob"] + (["motion"] if moving else []) + (["sax-prior"] if prior is not None else [])
+    cues = ["blob"] + (["motion"] if analysis.moving else []) + (["sax-prior"] if prior is not None else [])
     method = "+".join(cues) + ("+pool-centroid" if snapped else "")
     location = LVLocation(center_voxel=center_voxel, center_world=voxel_to_world(view.affine, center_voxel),
                           confidence=float(confidence), method=method)

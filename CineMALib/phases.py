@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from CineMALib.errors import CineMAInputError
-from CineMALib.locate import LVLocation, locate_lv_center, otsu_threshold
+from CineMALib.locate import LVLocation, disk_footprint, locate_lv_center, otsu_threshold
 from CineMALib.study import CineView
 
 
@@ -74,13 +74,6 @@ def find_ed_es(lv_volumes_ml: Sequence[float], ed_override: int | None = None, e
                           curve=tuple(float(v) for v in curve))
 
 
-def _disk(radius_mm: float, spacing2d: np.ndarray) -> np.ndarray:
-    """A 2-D disk structuring element of ``radius_mm`` on an anisotropic pixel grid."""
-    r = np.maximum(np.ceil(radius_mm / spacing2d), 1).astype(int)
-    a, b = np.ogrid[-r[0]:r[0] + 1, -r[1]:r[1] + 1]
-    return (a * spacing2d[0]) ** 2 + (b * spacing2d[1]) ** 2 <= radius_mm ** 2
-
-
 def blood_pool_area_curve(view: CineView, location: LVLocation, radius_mm: float = 40.0,
                           n_slices: int = 3, opening_mm: float = 3.0) -> np.ndarray:
     """Per frame, the area (mm^2, summed over up to ``n_slices`` slices around the centre) of the bright
@@ -96,7 +89,7 @@ def blood_pool_area_curve(view: CineView, location: LVLocation, radius_mm: float
     region = view.data[:, :, ks, :][disk]  # (n_disk, n_slices, T)
     threshold = otsu_threshold(region.reshape(-1))
     seed = (int(np.clip(np.rint(ci), 0, view.shape[0] - 1)), int(np.clip(np.rint(cj), 0, view.shape[1] - 1)))
-    footprint = _disk(opening_mm, view.spacing[:2]) if opening_mm > 0 else None
+    footprint = disk_footprint(opening_mm, view.spacing[:2]) if opening_mm > 0 else None
     areas = np.zeros(view.n_frames)
     for t in range(view.n_frames):
         for k in ks:

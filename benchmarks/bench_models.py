@@ -89,21 +89,25 @@ def count_flops(case: Case) -> int:
     return counter.get_total_flops()
 
 
-def time_call(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> float:
-    """Median wall-clock seconds of ``fn`` after ``warmup`` calls."""
+def time_call(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> tuple[float, float]:
+    """Median (wall-clock, process CPU) seconds of ``fn`` after ``warmup`` calls.
+
+    CPU seconds divided by the thread count approximate the wall time on an idle machine when others share it.
+    """
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def matmul_gflops(repeats: int, n: int = 4096) -> float:
     a, b = torch.randn(n, n), torch.randn(n, n)
-    return 2 * n**3 / time_call(lambda: a @ b, repeats) / 1e9
+    return 2 * n**3 / time_call(lambda: a @ b, repeats)[0] / 1e9
 
 
 def bench_case(case: Case, repeats: int, matmul: float) -> dict[str, Any]:
@@ -113,13 +117,14 @@ def bench_case(case: Case, repeats: int, matmul: float) -> dict[str, Any]:
     images = {v: torch.rand(s) for v, s in case.inputs.items()}
     fn = getattr(model, case.method)
     with torch.inference_mode():
-        seconds = time_call(lambda: fn(images), repeats)
+        seconds, cpu_seconds = time_call(lambda: fn(images), repeats)
     gflops_s = flops / seconds / 1e9
     row = {
         "model": case.name,
         "method": case.method,
         "inputs": case.inputs,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "gflop": flops / 1e9,
         "gflop_per_s": gflops_s,
         "ratio_to_matmul": gflops_s / matmul,
@@ -141,12 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     matmul = matmul_gflops(args.repeats)
     rows = [bench_case(c, args.repeats, matmul) for c in CASES if args.only is None or c.name in args.only]
-    header = f"{'model':36s} {'s/frame':>8s} {'GFLOP':>8s} {'GFLOP/s':>8s} {'/matmul':>8s} {'/official':>9s}"
+    header = f"{'model':36s} {'s/frame':>8s} {'cpu s':>8s} {'GFLOP':>8s} {'GFLOP/s':>8s} {'/matmul':>8s} {'/official':>9s}"
     lines = [f"fp32 matmul 4096^2: {matmul:.1f} GFLOP/s, threads {torch.get_num_threads()}", header]
     for r in rows:
         official = f"{r['time_vs_official']:9.2f}" if "time_vs_official" in r else f"{'-':>9s}"
         lines.append(
-            f"{r['model']:36s} {r['seconds']:8.3f} {r['gflop']:8.1f} {r['gflop_per_s']:8.1f} "
+            f"{r['model']:36s} {r['seconds']:8.3f} {r['cpu_seconds']:8.2f} {r['gflop']:8.1f} {r['gflop_per_s']:8.1f} "
             f"{r['ratio_to_matmul']:8.2f} {official}"
         )
     print("\n".join(lines), file=sys.stderr if args.out == "-" else sys.stdout)

@@ -36,19 +36,19 @@ CELL = 32  # coarsest decoder cell (px): crop offsets are multiples of it
 SIGMA_PX = 3.0  # landmark heatmap Gaussian (official: 3 px)
 # name -> (crop steps, crop size, crop batch, full steps, full batch, learning rate)
 PLAN: dict[str, tuple[int, int, int, int, int, float]] = {
-    "segmentation/phantom_sax": (320, 96, 4, 40, 2, 2e-3),
-    "segmentation/phantom_lax_4c": (300, 128, 8, 40, 4, 2e-3),
-    "landmark_heatmap/lax_2c": (400, 128, 8, 60, 4, 2e-3),
-    "landmark_heatmap/lax_4c": (400, 128, 8, 60, 4, 2e-3),
-    "classification_cvd/phantom_sax": (0, 0, 0, 150, 8, 5e-4),
-    "regression_ef/phantom_sax": (0, 0, 0, 200, 8, 5e-4),
+    "segmentation/phantom_sax": (260, 96, 4, 30, 2, 2e-3),
+    "segmentation/phantom_lax_4c": (260, 128, 8, 40, 4, 2e-3),
+    "landmark_heatmap/lax_2c": (260, 128, 8, 40, 4, 2e-3),
+    "landmark_heatmap/lax_4c": (260, 128, 8, 40, 4, 2e-3),
+    "classification_cvd/phantom_sax": (0, 0, 0, 100, 4, 5e-4),
+    "regression_ef/phantom_sax": (0, 0, 0, 120, 4, 5e-4),
 }
 DATA_KEY = {"segmentation/phantom_sax": "sax", "segmentation/phantom_lax_4c": "lax_4c",
             "landmark_heatmap/lax_2c": "lax_2c", "landmark_heatmap/lax_4c": "lax_4c"}
 
 
 def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+    print(f"[{time.strftime('%H:%M:%S')} cpu {time.process_time():.0f} s] {msg}", flush=True)
 
 
 def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:

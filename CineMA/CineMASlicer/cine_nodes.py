@@ -25,7 +25,7 @@ def frame_index_values(view: CineView) -> tuple[list[str], str]:
 
 def add_cine(ctx: SceneContext, view: CineView, name: str) -> tuple[Any, Any, Any]:
     """(sequence, browser, proxy volume) for ``view``, added to the scene."""
-    import slicer  # noqa: PLC0415
+    import slicer
 
     values, unit = frame_index_values(view)
     sequence = ctx.scene.AddNewNodeByClass("vtkMRMLSequenceNode", name)
@@ -44,7 +44,7 @@ def add_cine(ctx: SceneContext, view: CineView, name: str) -> tuple[Any, Any, An
 
 def write_sequence(sequence: Any, path: str | Path) -> Path:
     """Write a volume sequence as ``.seq.nrrd`` (the format Slicer's SequenceFile reader and SampleData load)."""
-    import slicer  # noqa: PLC0415
+    import slicer
 
     path = Path(path)
     storage = slicer.vtkMRMLVolumeSequenceStorageNode()

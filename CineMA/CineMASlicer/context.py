@@ -34,14 +34,14 @@ class SceneContext:
     @classmethod
     def from_application(cls) -> SceneContext:
         """The running Slicer application's scene (only inside Slicer)."""
-        import slicer  # noqa: PLC0415
+        import slicer
 
         return cls(slicer.mrmlScene, slicer.modules.sequences.logic())
 
     @classmethod
     def headless(cls, temp_dir: str | Path) -> SceneContext:
         """A new scene with application, remote-IO and module logics, able to read and write MRB bundles."""
-        import slicer  # noqa: PLC0415
+        import slicer
 
         temp = str(Path(temp_dir).resolve())
         Path(temp).mkdir(parents=True, exist_ok=True)
@@ -68,7 +68,7 @@ class SceneContext:
         return cls(scene, logics["Sequences"], keep)
 
     def subject_hierarchy(self) -> Any:
-        import slicer  # noqa: PLC0415
+        import slicer
 
         return slicer.vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(self.scene)
 

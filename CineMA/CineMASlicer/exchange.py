@@ -39,7 +39,7 @@ def load_study(path: str | Path) -> CineStudy:
     with np.load(path, allow_pickle=False) as arrays:
         meta = _meta(arrays)
         views = {name: CineView(name, arrays[f"{name}.data"], arrays[f"{name}.affine"],
-                                arrays[f"{name}.times"] if f"{name}.times" in arrays else None)
+                                arrays.get(f"{name}.times"))
                  for name in meta["views"]}
     return CineStudy(views, StudyMetadata(**meta["metadata"]), meta["study_id"])
 
@@ -66,7 +66,7 @@ def load_results(path: str | Path) -> AnalysisResults:
         meta = _meta(arrays)
         views = {}
         for name, info in meta["views"].items():
-            labels = arrays[f"{name}.labels"] if f"{name}.labels" in arrays else None
+            labels = arrays.get(f"{name}.labels")
             landmarks = {lm: arrays[f"{name}.landmark.{lm}"] for lm in info["landmarks"]}
             views[name] = ViewResult(name, arrays[f"{name}.affine"], labels, tuple(info["analysed_frames"]), landmarks)
     scores = [ModelScore(**{**s, "seeds": tuple(s["seeds"])}) for s in meta["scores"]]

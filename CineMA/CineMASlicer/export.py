@@ -44,7 +44,7 @@ def write_report_csv(table: Any, path: Path) -> Path:
 
 
 def _write_with(storage_class: str, node: Any, path: Path) -> Path:
-    import slicer  # noqa: PLC0415
+    import slicer
 
     def write(temp: Path) -> None:
         storage = getattr(slicer, storage_class)()

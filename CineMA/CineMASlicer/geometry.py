@@ -13,7 +13,7 @@ import numpy as np
 
 def affine_of(volume_node: Any) -> np.ndarray:
     """The node's voxel (i, j, k) -> RAS mm matrix as a 4x4 numpy array."""
-    import vtk  # noqa: PLC0415
+    import vtk
 
     matrix = vtk.vtkMatrix4x4()
     volume_node.GetIJKToRASMatrix(matrix)
@@ -22,7 +22,7 @@ def affine_of(volume_node: Any) -> np.ndarray:
 
 def set_affine(volume_node: Any, affine: np.ndarray) -> None:
     """Set spacing, origin and directions of ``volume_node`` from a voxel -> RAS affine."""
-    import vtk  # noqa: PLC0415
+    import vtk
 
     matrix = vtk.vtkMatrix4x4()
     for r in range(4):
@@ -33,7 +33,7 @@ def set_affine(volume_node: Any, affine: np.ndarray) -> None:
 
 def array_ijk(volume_node: Any) -> np.ndarray:
     """A copy of the voxels as (i, j, k) or, for multi-component images, (i, j, k, component)."""
-    import slicer  # noqa: PLC0415
+    import slicer
 
     kji = np.array(slicer.util.arrayFromVolume(volume_node), copy=True)
     return kji.transpose(2, 1, 0) if kji.ndim == 3 else kji.transpose(2, 1, 0, 3)
@@ -41,7 +41,7 @@ def array_ijk(volume_node: Any) -> np.ndarray:
 
 def set_array_ijk(volume_node: Any, data_ijk: np.ndarray, affine: np.ndarray) -> None:
     """Fill ``volume_node`` with an (i, j, k) array and its affine (works for nodes not yet in a scene)."""
-    import slicer  # noqa: PLC0415
+    import slicer
 
     slicer.util.updateVolumeFromArray(volume_node, np.ascontiguousarray(np.asarray(data_ijk).transpose(2, 1, 0)))
     set_affine(volume_node, affine)

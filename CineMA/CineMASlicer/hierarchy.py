@@ -61,9 +61,9 @@ def place(ctx: SceneContext, parent_item: int, nodes: Iterable[Any]) -> None:
 
 def folder_of_run(ctx: SceneContext, run_id: str) -> int:
     """The folder item created for ``run_id``, or 0."""
-    sh = ctx.subject_hierarchy()
-    import vtk  # noqa: PLC0415
+    import vtk
 
+    sh = ctx.subject_hierarchy()
     children = vtk.vtkIdList()
     sh.GetItemChildren(sh.GetSceneItemID(), children, True)
     for i in range(children.GetNumberOfIds()):

@@ -14,7 +14,7 @@ from typing import Any
 
 #: CineMALib's runtime requirements except torch (keep in step with pyproject.toml; a test compares them).
 REQUIREMENTS: tuple[str, ...] = (
-    "numpy>=1.24", "SimpleITK>=2.3", "nibabel>=5.0", "scikit-image>=0.21", "safetensors>=0.4",
+    "numpy>=1.24", "scipy>=1.10", "SimpleITK>=2.3", "nibabel>=5.0", "scikit-image>=0.21", "safetensors>=0.4",
     "huggingface_hub>=0.20", "pydicom>=2.4", "pynrrd>=1.0", "PyYAML>=6.0", "tqdm>=4.60", "matplotlib>=3.7",
 )
 TORCH_REQUIREMENT = "torch>=2.1"
@@ -40,7 +40,7 @@ def is_satisfied(requirement: str, version_of: Callable[[str], str] = importlib.
     except importlib.metadata.PackageNotFoundError:
         return False
     try:
-        from packaging.requirements import Requirement  # noqa: PLC0415
+        from packaging.requirements import Requirement
 
         return Requirement(requirement).specifier.contains(installed, prereleases=True)
     except ImportError:  # no 'packaging': presence is the best we can check
@@ -87,7 +87,7 @@ class Installer:
     @staticmethod
     def _pytorch_utils_logic() -> Any:
         try:
-            import PyTorchUtils  # noqa: PLC0415  (the PyTorch extension's module)
+            import PyTorchUtils
         except ImportError as err:
             raise InstallError("CineMA needs the 'PyTorch' extension: install it from the Extensions Manager, "
                                "restart Slicer and try again") from err
@@ -118,7 +118,7 @@ class Installer:
     def _pip(self, requirements: list[str]) -> None:
         api = packaging_api(self.slicer)
         if api is not None and slicer_version(self.slicer) >= PIP_ENSURE_SINCE:
-            from packaging.requirements import Requirement  # noqa: PLC0415
+            from packaging.requirements import Requirement
 
             api.pip_ensure([Requirement(r) for r in requirements], requester="CineMA", prompt_install=False)
         else:

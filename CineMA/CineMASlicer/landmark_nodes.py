@@ -24,8 +24,8 @@ def frame_points(landmarks_world: dict[str, np.ndarray], frame: int) -> dict[str
 
 def new_fiducials(points: dict[str, np.ndarray]) -> Any:
     """A point list (not in a scene) with one control point per landmark, labelled with its name."""
-    import slicer  # noqa: PLC0415
-    import vtk  # noqa: PLC0415
+    import slicer
+    import vtk
 
     node = slicer.vtkMRMLMarkupsFiducialNode()
     for name, xyz in points.items():

@@ -20,7 +20,7 @@ class MeasureUnavailable(CineMAError):
 def measure_function() -> Any:
     """``CineMALib.measure.measure_study``, or :class:`MeasureUnavailable` saying what is missing."""
     try:
-        from CineMALib.measure import measure_study  # noqa: PLC0415
+        from CineMALib.measure import measure_study
     except ImportError as err:
         raise MeasureUnavailable(f"CineMALib.measure.measure_study is not available ({err}); update CineMALib") \
             from err

@@ -9,6 +9,7 @@ the worker watches), then kills the process tree after a grace period.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import shutil
@@ -72,7 +73,7 @@ def python_executable() -> str:
 def worker_pythonpath() -> list[str]:
     """Folders holding ``CineMASlicer`` and ``CineMALib`` (the module folder and the repo root, or both the same
     ``qt-scripted-modules`` folder in an installed extension)."""
-    import CineMALib  # noqa: PLC0415
+    import CineMALib
 
     here = Path(__file__).resolve().parents[1]
     core = Path(CineMALib.__file__).resolve().parents[1]
@@ -171,12 +172,12 @@ class AnalysisProcess:
         if self._proc is None or self._proc.poll() is not None:
             return
         try:
-            import psutil  # noqa: PLC0415  (kills the real interpreter behind the PythonSlicer launcher too)
+            import psutil
 
             for child in psutil.Process(self._proc.pid).children(recursive=True):
                 child.kill()
-        except Exception:  # noqa: BLE001 - psutil missing or the tree already gone: kill what we can
-            pass
+        except Exception as err:  # noqa: BLE001 - psutil missing or the tree already gone: kill what we can
+            logging.getLogger(__name__).debug("could not kill the worker's children: %s", err)
         self._proc.kill()
 
     def wait(self, timeout_s: float = 600.0) -> list[RunEvent]:

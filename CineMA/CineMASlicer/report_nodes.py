@@ -16,7 +16,7 @@ PHASE_COLORS: dict[str, tuple[float, float, float]] = {"ED": (0.1, 0.1, 0.1), "E
 
 def fill_report_table(table: Any, rows: list[TableRow]) -> None:
     """Replace the table's content with ``rows`` (text columns named as in ``COLUMNS``)."""
-    import vtk  # noqa: PLC0415
+    import vtk
 
     was_modifying = table.StartModify()
     table.RemoveAllColumns()
@@ -40,7 +40,7 @@ def rows_of_table(table: Any) -> list[TableRow]:
 
 
 def _set_double_columns(table: Any, columns: dict[str, np.ndarray]) -> None:
-    import vtk  # noqa: PLC0415
+    import vtk
 
     was_modifying = table.StartModify()
     table.RemoveAllColumns()
@@ -78,7 +78,7 @@ def curve_columns(report: Any) -> tuple[str, dict[str, np.ndarray], dict[str, np
 
 def _series(ctx: SceneContext, name: str, table: Any, x: str, y: str, color: tuple[float, float, float],
             markers_only: bool) -> Any:
-    import slicer  # noqa: PLC0415
+    import slicer
 
     series = ctx.scene.AddNewNodeByClass("vtkMRMLPlotSeriesNode", name)
     series.SetAndObserveTableNodeID(table.GetID())

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .context import SceneContext
+from .hierarchy import folder_of_run
 from .landmark_nodes import is_fiducials_edited
 from .segmentation_nodes import is_segmentation_edited
 from .sequences import flush_edits
@@ -150,8 +151,6 @@ def is_edited(ctx: SceneContext, result: ResultSet) -> bool:
 
 def remove(ctx: SceneContext, result: ResultSet) -> None:
     """Delete the run's nodes (never the user's cine or its browser) and its hierarchy folder."""
-    from .hierarchy import folder_of_run  # noqa: PLC0415
-
     for view in result.views.values():
         for sequence in (view.segmentation_sequence, view.landmarks_sequence):
             browser = _browser_showing(ctx, sequence)

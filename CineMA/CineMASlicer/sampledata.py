@@ -30,7 +30,7 @@ def write_phantom_cines(cache_dir: str | Path, seed: int = PHANTOM_SEED, n_frame
     files = sample_files(cache_dir)
     if all(path.exists() and path.stat().st_size > 0 for path in files.values()):
         return files
-    from CineMALib.phantom import generate_phantom  # noqa: PLC0415
+    from CineMALib.phantom import generate_phantom
 
     phantom = generate_phantom(seed, n_frames=n_frames)
     ctx = SceneContext.headless(temp_dir or Path(cache_dir) / "CineMA-temp")

@@ -8,6 +8,7 @@ measurements -> table) and ``export`` (files). It needs only slicer-core, takes 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from .export import export_run
 from .measurement import measure
 from .publish import publish
 from .readback import results_from_scene
-from .report_nodes import fill_report_table, update_curve_nodes
+from .report_nodes import fill_report_table, rows_of_table, update_curve_nodes
 from .report_rows import TableRow, rows_from_report
 from .study_nodes import study_from_nodes
 
@@ -48,8 +49,7 @@ class SceneAdapter:
         return rs.find(self.ctx, ids[-1]) if ids else None
 
     def rows(self, run: rs.ResultSet) -> list[TableRow]:
-        from .report_nodes import rows_of_table  # noqa: PLC0415
-
+        """The report rows a run's table shows."""
         return rows_of_table(run.report)
 
     def inputs_of(self, run: rs.ResultSet) -> dict[str, Any]:
@@ -72,8 +72,6 @@ class SceneAdapter:
         rows = rows_from_report(report)
         fill_report_table(run.report, rows)
         if metadata is not None:
-            from dataclasses import asdict  # noqa: PLC0415
-
             run.report.SetAttribute(rs.ATTR_METADATA, json.dumps(asdict(metadata)))
         if "curves" in run.extra and "phases" in run.extra:
             update_curve_nodes(run.extra["curves"], run.extra["phases"], report)

@@ -17,7 +17,7 @@ from .terminology import LABEL_TAG, SEGMENTS, label_of_segment
 
 
 def _segment_ids(ids: list[str]) -> Any:
-    import vtk  # noqa: PLC0415
+    import vtk
 
     array = vtk.vtkStringArray()
     for segment_id in ids:
@@ -27,7 +27,7 @@ def _segment_ids(ids: list[str]) -> Any:
 
 def new_segmentation(labels: np.ndarray, affine: np.ndarray) -> Any:
     """A segmentation node (not in a scene) holding one (i, j, k) CineMA label frame as LV/MYO/RV segments."""
-    import slicer  # noqa: PLC0415
+    import slicer
 
     node = slicer.vtkMRMLSegmentationNode()
     segmentation = node.GetSegmentation()
@@ -50,7 +50,7 @@ def new_segmentation(labels: np.ndarray, affine: np.ndarray) -> Any:
 def labels_from_segmentation(ctx: SceneContext, node: Any, affine: np.ndarray,
                              shape: tuple[int, int, int]) -> np.ndarray:
     """The (i, j, k) CineMA labels a segmentation holds on the given grid; segments the user added are ignored."""
-    import slicer  # noqa: PLC0415
+    import slicer
 
     segmentation = node.GetSegmentation()
     by_label: dict[int, str] = {}

@@ -75,9 +75,30 @@ def _multivolume_times(node: Any, n_frames: int) -> np.ndarray | None:
     return values if values.size == n_frames else None
 
 
+def to_world(node: Any) -> np.ndarray:
+    """4x4 RAS -> world matrix of the node's parent transform (identity when none); a warp cannot be a grid."""
+    import vtk
+
+    transformable = node is not None and node.IsA("vtkMRMLTransformableNode")
+    transform = node.GetParentTransformNode() if transformable else None
+    if transform is None:
+        return np.eye(4)
+    if not transform.IsTransformToWorldLinear():
+        raise CineMAInputError(node.GetName(), "the cine is under a non-linear transform: harden it first "
+                                               "(Data module, right-click the transform, Harden transform)")
+    matrix = vtk.vtkMatrix4x4()
+    transform.GetMatrixTransformToWorld(matrix)
+    return np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)], dtype=float)
+
+
 def view_from_node(ctx: SceneContext, node: Any, view: str) -> CineView:
-    """One :class:`CineView` (x, y, z, t float32 + RAS affine) from whatever cine node the user picked."""
-    sequence, _ = cine_sequence_of(ctx, node)
+    """One :class:`CineView` (x, y, z, t float32 + RAS affine) from whatever cine node the user picked.
+
+    The affine includes a linear parent transform of the displayed node, so results line up with what the user
+    sees (and with the node when it is hardened).
+    """
+    sequence, browser = cine_sequence_of(ctx, node)
+    shown = browser.GetProxyNode(sequence) if sequence is not None and browser is not None else node
     if sequence is not None:
         data, affine = _frames_from_sequence(sequence, view)
         times = trigger_times_ms(sequence)
@@ -90,7 +111,7 @@ def view_from_node(ctx: SceneContext, node: Any, view: str) -> CineView:
                                                    "load the cine as a sequence (.seq.nrrd) or a MultiVolume")
     else:
         raise CineMAInputError(node.GetName(), f"{view}: not an image volume or volume sequence")
-    return CineView(view, np.asarray(data, dtype=np.float32), affine, trigger_times_ms=times)
+    return CineView(view, np.asarray(data, dtype=np.float32), to_world(shown) @ affine, trigger_times_ms=times)
 
 
 def study_from_nodes(ctx: SceneContext, nodes: dict[str, Any], metadata: StudyMetadata | None = None,

@@ -52,7 +52,7 @@ BY_NAME: dict[str, SegmentSpec] = {spec.name.lower(): spec for spec in SEGMENTS}
 
 def label_of_segment(segment: Any) -> int | None:
     """CineMA label of a ``vtkSegment``: its ``CineMA.label`` tag, else its name; None for a user's extra segment."""
-    import vtk  # noqa: PLC0415  (ships with slicer-core; keeps this module importable for plain tests)
+    import vtk
 
     text = vtk.reference("")
     if segment.GetTag(LABEL_TAG, text) and str(text).isdigit() and int(str(text)) in BY_LABEL:

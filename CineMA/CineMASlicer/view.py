@@ -26,6 +26,13 @@ BUTTONS: dict[str, str] = {"analyseButton": "Analyse", "recomputeButton": "Recom
 INPUT_WIDGETS: tuple[str, ...] = ("heightSpinBox", "weightSpinBox", "fastRadioButton", "allFramesRadioButton",
                                   *COMBO_CHOICES, *INPUT_SELECTORS.values())
 OUTPUT_WIDGETS: tuple[str, ...] = ("progressBar", "statusLabel", "resultsTable")
+#: Qt signal -> widgets whose change must refresh the settings (the radio pair toggles together: one suffices).
+SETTINGS_SIGNALS: dict[str, tuple[str, ...]] = {
+    "currentNodeChanged(vtkMRMLNode*)": tuple(INPUT_SELECTORS.values()),
+    "valueChanged(double)": ("heightSpinBox", "weightSpinBox"),
+    "currentIndexChanged(int)": tuple(COMBO_CHOICES),
+    "toggled(bool)": ("fastRadioButton",),
+}
 
 
 def _choice(ui: Any, name: str) -> Any:

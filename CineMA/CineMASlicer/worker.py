@@ -30,7 +30,7 @@ def emit(kind: str, **data: Any) -> None:
 
 def build_options(values: dict[str, Any]) -> Any:
     """``AnalysisOptions`` from the settings JSON (unknown keys dropped, so an older CineMALib still runs)."""
-    from CineMALib.analysis.options import AnalysisOptions  # noqa: PLC0415
+    from CineMALib.analysis.options import AnalysisOptions
 
     known = {f.name for f in fields(AnalysisOptions)}
     return AnalysisOptions(**{k: v for k, v in values.items() if k in known})

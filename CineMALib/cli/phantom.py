@@ -37,7 +37,8 @@ def summary_lines(phantom: object, out: Path, fmt: str, seconds: float) -> list[
     lines.append(f"  {'truth':12s} {'continuous':>11s} {'discretised':>12s}")
     for key in _SUMMARY_KEYS:
         lines.append(f"  {key:12s} {c[key]:11.1f} {d[key]:12.1f}")
-    lines.append(f"  {'ED/ES frame':12s} {c['ED frame']:>5d}/{c['ES frame']:<5d} {d['ED frame']:>6d}/{d['ES frame']:<5d}")
+    phases = f"{c['ED frame']:>5d}/{c['ES frame']:<5d} {d['ED frame']:>6d}/{d['ES frame']:<5d}"
+    lines.append(f"  {'ED/ES frame':12s} {phases}")
     return lines
 
 

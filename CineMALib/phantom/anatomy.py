@@ -160,8 +160,8 @@ def _solve_rv(heart: HeartParams, s: np.ndarray, lv: dict[str, np.ndarray], epi_
 
     At ED its free wall lies ``rv_width`` x (1.3 x LV cavity radius) outside the LV epicardium and its rim meets the
     epicardium at +-``rv_horn_deg`` from the septum (a crescent); apex 15 % up the LV; tricuspid plane descends by
-    TAPSE * (1 - s). The free wall moves in (radius x shrinks a little faster than y); the emptying is bisected so that the
-    crescent's EF at the ES frame matches ``heart.rv_ef``.
+    TAPSE * (1 - s). The free wall moves in (radius x shrinks a little faster than y); the emptying is bisected so
+    that the crescent's EF at the ES frame matches ``heart.rv_ef``.
     """
     z_rv_apex = 0.85 * float(lv["z_apex_epi"])
     z_tv = -heart.tv_offset_mm - heart.tapse_mm * (1.0 - s)
@@ -210,7 +210,8 @@ def build_shapes(heart: HeartParams, s: np.ndarray, systole: np.ndarray) -> Hear
         s=s, systole=systole, z_base=lv["z_base"], lv_c=lv["c"], lv_ax=lv["ax"], lv_ay=lv["ay"], lv_b=lv["b"],
         epi_ax=epi_ax, epi_ay=epi_ay, epi_b=lv["B"], wall=lv["w"], z_apex_epi=z_apex_epi,
         lv_volume_ml=lv["volume_ml"], myo_volume_ml=float(lv["myo_target"]),
-        rv_x=np.full_like(s, rv["x"]), rv_y=rv["y"], rv_cut_x=rv["cut_x"], rv_c=rv["c"], rv_ax=rv_ax, rv_ay=rv_ay, rv_b=rv_b,
+        rv_x=np.full_like(s, rv["x"]), rv_y=rv["y"], rv_cut_x=rv["cut_x"], rv_c=rv["c"], rv_ax=rv_ax, rv_ay=rv_ay,
+        rv_b=rv_b,
         z_tv=z_tv, rv_wall=heart.rv_wall_mm, fat=heart.fat_mm,
         la_xy=(0.3 * r_epi_ed * np.cos(la_angle), 0.3 * r_epi_ed * np.sin(la_angle)), la_semi=la_semi,
         ra_xy=(float(rv["x"] - 0.6 * rv["ax"][0]), -0.05 * r_epi_ed), ra_semi=np.array([0.6, 0.62, 0.7]) * r_epi_ed,
@@ -221,21 +222,21 @@ def build_shapes(heart: HeartParams, s: np.ndarray, systole: np.ndarray) -> Hear
 
 
 def heart_hull_points(shapes: HeartShapes, t: int = 0, n: int = 24) -> np.ndarray:
-    """Points on the LV epicardium and RV outer wall at frame t (heart frame), for planning slice coverage."""
+    """Points on the LV epicardium and RV outer wall at frame t (heart frame), for planning slice coverage.
+
+    Rings are sampled in height up to and including the valve planes (the truncation rims, where an oblique slice
+    first meets the base), plus the epicardial apex."""
     theta = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
-    pts = []
-    for frac in np.linspace(-1.0, 1.0, n):
-        # LV epicardium below the mitral plane
-        z = shapes.lv_c[t] + frac * shapes.epi_b[t]
-        if z <= shapes.z_base[t]:
-            r = np.sqrt(max(1.0 - frac**2, 0.0))
-            pts.append(np.stack([shapes.epi_ax[t] * r * np.cos(theta), shapes.epi_ay[t] * r * np.sin(theta),
-                                 np.full(n, z)], axis=1))
-        z = shapes.rv_c[t] + frac * shapes.rv_b[t]
-        if z <= shapes.z_tv[t]:
-            r = np.sqrt(max(1.0 - frac**2, 0.0))
-            pts.append(np.stack([shapes.rv_x[t] + (shapes.rv_ax[t] + shapes.rv_wall) * r * np.cos(theta),
-                                 shapes.rv_y + (shapes.rv_ay[t] + shapes.rv_wall) * r * np.sin(theta),
-                                 np.full(n, z)], axis=1))
-    pts.append(np.array([[0.0, 0.0, shapes.z_apex_epi]]))
+    pts = [np.array([[0.0, 0.0, shapes.z_apex_epi]])]
+    lv_top = (float(shapes.z_base[t]) - float(shapes.lv_c[t])) / float(shapes.epi_b[t])
+    rv_top = (float(shapes.z_tv[t]) - float(shapes.rv_c[t])) / float(shapes.rv_b[t])
+    for frac in np.linspace(-1.0, lv_top, n):
+        r = np.sqrt(max(1.0 - frac**2, 0.0))
+        pts.append(np.stack([shapes.epi_ax[t] * r * np.cos(theta), shapes.epi_ay[t] * r * np.sin(theta),
+                             np.full(n, shapes.lv_c[t] + frac * shapes.epi_b[t])], axis=1))
+    for frac in np.linspace(-1.0, rv_top, n):
+        r = np.sqrt(max(1.0 - frac**2, 0.0))
+        pts.append(np.stack([shapes.rv_x[t] + (shapes.rv_ax[t] + shapes.rv_wall) * r * np.cos(theta),
+                             shapes.rv_y + (shapes.rv_ay[t] + shapes.rv_wall) * r * np.sin(theta),
+                             np.full(n, shapes.rv_c[t] + frac * shapes.rv_b[t])], axis=1))
     return np.concatenate(pts, axis=0)

@@ -162,7 +162,8 @@ def draw_imaging(rng: np.random.Generator) -> ImagingParams:
     dy = dx * float(rng.choice([1.0, 1.0, 1.05]))  # occasionally non-square pixels (exercises row/column order)
     nx = int(rng.choice([160, 176, 192]))
     ny = int(nx - rng.choice([0, 16, 24]))
-    contrast = {k: (v if k in ("lv_blood", "air") else v * float(rng.uniform(0.88, 1.12))) for k, v in _CONTRAST.items()}
+    contrast = {k: (v if k in ("lv_blood", "air") else v * float(rng.uniform(0.88, 1.12)))
+                for k, v in _CONTRAST.items()}
     return ImagingParams(
         sax_spacing=(dx, dy), sax_matrix=(nx, ny), sax_tilt_deg=float(rng.uniform(0.0, 10.0)),
         sax_tilt_azimuth_deg=float(rng.uniform(0.0, 360.0)), sax_inplane_deg=float(rng.uniform(-25.0, 25.0)),

@@ -24,6 +24,17 @@ def subplane_offsets(thickness: float, n_sub: int) -> np.ndarray:
     return (np.arange(n_sub) - 0.5 * (n_sub - 1)) * thickness / n_sub
 
 
+def _stratified_jitter(stack: PlaneStack, n_sub: int, rng: np.random.Generator) -> np.ndarray:
+    """Per-voxel random shifts (n_sub, nx, ny, nz, 1) within each sub-plane's bin, zero on the centre plane.
+
+    Why: a fixed set of sub-planes cuts thin or slanted structures (valve leaflets, the tricuspid plane) into
+    visible bands; stratified jitter turns that aliasing into noise, like a smooth slice profile would."""
+    step = stack.thickness / n_sub
+    jitter = rng.uniform(-0.5 * step, 0.5 * step, (n_sub, *stack.shape, 1)).astype(np.float32)
+    jitter[n_sub // 2] = 0.0  # labels are read on the exact slice-centre plane
+    return jitter
+
+
 def heart_box(shapes: HeartShapes) -> tuple[np.ndarray, np.ndarray]:
     """Heart-frame bounds (lo, hi) holding every cardiac structure in every frame, with a margin."""
     margin = shapes.fat + shapes.rv_wall + 6.0
@@ -54,9 +65,11 @@ def render_view(stack: PlaneStack, frame: HeartFrame, shapes: HeartShapes, torso
     n_vox = nx * ny * nz
     n_frames = shapes.n_frames
     offsets = subplane_offsets(stack.thickness, n_sub)
-    world = stack.points(offsets).reshape(-1, 3)
+    jitter = _stratified_jitter(stack, n_sub, noise_rng)
+    world = (stack.points(offsets) + jitter * stack.normal.astype(np.float32)).reshape(-1, 3)
     torso_cls = classify_torso(world, torso)
-    heart_pts = stack.points(offsets, frame.rotation, frame.origin).reshape(-1, 3)
+    heart_normal = (frame.rotation.T @ stack.normal).astype(np.float32)
+    heart_pts = (stack.points(offsets, frame.rotation, frame.origin) + jitter * heart_normal).reshape(-1, 3)
     lo, hi = heart_box(shapes)
     in_box = np.all((heart_pts >= lo) & (heart_pts <= hi), axis=1)
     idx = np.nonzero(in_box)[0]

@@ -107,16 +107,29 @@ class ModelGrid:
         return self.shape[2] == 1
 
     # ---- point mappings -------------------------------------------------------------------------------------
+    def _xyz(self, points: np.ndarray) -> np.ndarray:
+        """Long-axis model points may come as (..., 2) (x, y): they lie on the plane, z = 0."""
+        points = np.asarray(points, dtype=float)
+        if self.is_2d and points.shape[-1] == 2:
+            points = np.concatenate([points, np.zeros((*points.shape[:-1], 1))], axis=-1)
+        return points
+
+    def _with_depth(self, array: np.ndarray, lead: int) -> np.ndarray:
+        """Long-axis model outputs may come without the depth axis ((C,) X, Y): add it back."""
+        if self.is_2d and array.ndim == lead + 2 and tuple(array.shape[lead:]) == self.shape[:2]:
+            return array[..., np.newaxis]
+        return array
+
     def points_to_world(self, model_voxel_xyz: np.ndarray) -> np.ndarray:
-        """(..., 3) model voxel indices -> (..., 3) RAS mm."""
-        return voxel_to_world(self.affine, model_voxel_xyz)
+        """(..., 3) model voxel indices (or (..., 2) on a long-axis grid) -> (..., 3) RAS mm."""
+        return voxel_to_world(self.affine, self._xyz(model_voxel_xyz))
 
     def world_to_points(self, world_xyz: np.ndarray) -> np.ndarray:
         """(..., 3) RAS mm -> (..., 3) continuous model voxel indices."""
         return world_to_voxel(self.affine, world_xyz)
 
     def points_to_source_voxel(self, model_voxel_xyz: np.ndarray) -> np.ndarray:
-        """(..., 3) model voxel indices -> (..., 3) continuous indices in the view's own grid."""
+        """(..., 3) model voxel indices (or (..., 2) on a long-axis grid) -> (..., 3) continuous source indices."""
         return world_to_voxel(self.source_affine, self.points_to_world(model_voxel_xyz))
 
     def source_voxel_to_points(self, source_voxel_xyz: np.ndarray) -> np.ndarray:
@@ -182,11 +195,11 @@ class ModelGrid:
         return out
 
     def probabilities_to_source(self, channels: np.ndarray) -> np.ndarray:
-        """Linearly resample (C, X, Y, Z) model-grid channels onto the source grid -> (C, *source_shape).
-
-        Source voxels outside the model grid's image box get channel 0 = 1 and the others 0 (background).
+        """Linearly resample (C, X, Y, Z) model-grid channels ((C, X, Y) on a long-axis grid) onto the source
+        grid -> (C, *source_shape). Source voxels outside the model grid's image box get channel 0 = 1 and the
+        others 0 (background).
         """
-        channels = np.asarray(channels, dtype=np.float32)
+        channels = self._with_depth(np.asarray(channels, dtype=np.float32), lead=1)
         if channels.ndim != 4 or tuple(channels.shape[1:]) != self.shape:
             raise ValueError(f"expected (C, {', '.join(map(str, self.shape))}) channels, got {channels.shape}")
         out, inside = self._pull_back(channels, order=1)
@@ -195,19 +208,21 @@ class ModelGrid:
         return out
 
     def logits_to_source(self, logits: np.ndarray) -> np.ndarray:
-        """(C, X, Y, Z) model logits (or probabilities) -> uint8 labels on the source grid.
+        """(C, X, Y, Z) model logits ((C, X, Y) on a long-axis grid) -> uint8 labels on the source grid.
 
         Softmax first, then linear resampling of the probabilities, then argmax: smoother and more faithful
-        than nearest-neighbour label pull-back when the source is finer than 10 mm through-plane.
+        than nearest-neighbour label pull-back when the source is finer than 10 mm through-plane. (For
+        probabilities, call :meth:`probabilities_to_source` and take the argmax.)
         """
-        logits = np.asarray(logits, dtype=np.float64)
+        logits = self._with_depth(np.asarray(logits, dtype=np.float64), lead=1)
         probs = np.exp(logits - logits.max(axis=0, keepdims=True))
         probs /= probs.sum(axis=0, keepdims=True)
         return np.argmax(self.probabilities_to_source(probs.astype(np.float32)), axis=0).astype(np.uint8)
 
     def labels_to_source(self, labels_model: np.ndarray) -> np.ndarray:
-        """Nearest-neighbour pull-back of (X, Y, Z) model labels onto the source grid (uint8)."""
-        labels_model = np.asarray(labels_model)
+        """Nearest-neighbour pull-back of (X, Y, Z) model labels ((X, Y) on a long-axis grid) onto the source
+        grid (uint8)."""
+        labels_model = self._with_depth(np.asarray(labels_model), lead=0)
         if tuple(labels_model.shape) != self.shape:
             raise ValueError(f"label shape {labels_model.shape} does not match the model grid {self.shape}")
         out, inside = self._pull_back(labels_model[np.newaxis].astype(np.float32), order=0)

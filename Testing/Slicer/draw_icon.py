@@ -14,15 +14,15 @@ from PIL import Image, ImageChops, ImageDraw
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "CineMA")]
 
-from CineMASlicer.terminology import BY_LABEL  # noqa: E402
+from CineMASlicer.terminology import BY_LABEL
 
-from CineMALib.labels import LV, MYO, RV  # noqa: E402
+from CineMALib.labels import LV, MYO, RV
 
 SIZE, SCALE = 128, 4  # drawn 4x larger, then downsampled for smooth edges
 
 
 def rgb(label: int) -> tuple[int, int, int]:
-    return tuple(int(round(255 * c)) for c in BY_LABEL[label].color)  # type: ignore[return-value]
+    return tuple(round(255 * c) for c in BY_LABEL[label].color)  # type: ignore[return-value]
 
 
 def draw() -> Image.Image:

@@ -21,8 +21,8 @@ for _path in (REPO, REPO / "CineMA"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from CineMALib.errors import CineMAError  # noqa: E402
-from CineMALib.results import AnalysisResults, ViewResult  # noqa: E402
+from CineMALib.errors import CineMAError
+from CineMALib.results import AnalysisResults, ViewResult
 
 TRUTH_SOURCE = "phantom truth labels, not a model output"
 DEMO_SOURCE = "CineMA demo weights"
@@ -39,14 +39,15 @@ def truth_results(phantom) -> AnalysisResults:
             continue
         frames = tuple(range(view.n_frames)) if labels is not None else ()
         views[name] = ViewResult(name, view.affine, labels, frames, dict(landmarks))
-    return AnalysisResults(phantom.study.study_id, views, phase_method=TRUTH_SOURCE,
+    return AnalysisResults(phantom.study.study_id, views, phase_method="",
                            provenance={"source": TRUTH_SOURCE})
 
 
 def demo_results(study) -> AnalysisResults:
     """Run the pipeline with the demo weights (raises CineMAError/ImportError when they are not there)."""
-    from CineMALib.analysis.options import AnalysisOptions  # noqa: PLC0415
-    from CineMASlicer.worker import DEFAULT_ANALYSIS, resolve  # noqa: PLC0415
+    from CineMASlicer.worker import DEFAULT_ANALYSIS, resolve
+
+    from CineMALib.analysis.options import AnalysisOptions
 
     analyse = resolve(DEFAULT_ANALYSIS)
     return analyse(study, AnalysisOptions(weights="demo", device="cpu", fast=True))
@@ -54,12 +55,13 @@ def demo_results(study) -> AnalysisResults:
 
 def build(out: Path, seed: int = 0, frames: int = 25, truth: bool = False) -> dict[str, object]:
     """Write the scene to ``out``; returns what was built (source, LVEF, node counts) for the caller to print."""
-    from CineMALib.phantom import generate_phantom  # noqa: PLC0415
-    from CineMASlicer.cine_nodes import add_cine  # noqa: PLC0415
-    from CineMASlicer.context import SceneContext  # noqa: PLC0415
-    from CineMASlicer.hierarchy import new_study  # noqa: PLC0415
-    from CineMASlicer.report_rows import find_value  # noqa: PLC0415
-    from CineMASlicer.scene import SceneAdapter  # noqa: PLC0415
+    from CineMASlicer.cine_nodes import add_cine
+    from CineMASlicer.context import SceneContext
+    from CineMASlicer.hierarchy import new_study
+    from CineMASlicer.report_rows import find_value
+    from CineMASlicer.scene import SceneAdapter
+
+    from CineMALib.phantom import generate_phantom
 
     phantom = generate_phantom(seed, n_frames=frames)
     study = phantom.study

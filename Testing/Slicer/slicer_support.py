@@ -3,7 +3,8 @@
 Import it first in each test file (``from slicer_support import ctx``). The module's own packages
 (``CineMA/CineMASlicer``) are not installed; they are imported from the source tree, the way Slicer imports them
 from the module folder. Not a conftest.py on purpose: Testing/core imports the top-level conftest as ``conftest``,
-and a second conftest module here would shadow it.
+and a second conftest module here would shadow it. Test files also name it in ``pytest_plugins`` so ``ctx``
+is found as a fixture (PYTEST_DONT_REWRITE: it is imported before pytest registers it, and has no asserts).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ for path in (REPO, MODULE_DIR, Path(__file__).resolve().parent):
 
 def _slicer_or_skip():
     try:
-        import slicer  # noqa: PLC0415
+        import slicer
     except ImportError as err:
         pytest.skip(f"slicer-core is not installed ({err}); pip install 'CineMALib[slicer]'")
     if not hasattr(slicer, "vtkMRMLScene"):
@@ -34,7 +35,7 @@ def _slicer_or_skip():
 def ctx(tmp_path):
     """A fully initialised headless scene (Sequences, Segmentations, Markups, Tables, Plots, SH logics)."""
     _slicer_or_skip()
-    from CineMASlicer.context import SceneContext  # noqa: PLC0415
+    from CineMASlicer.context import SceneContext
 
     context = SceneContext.headless(tmp_path / "scene-temp")
     yield context

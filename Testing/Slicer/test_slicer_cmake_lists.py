@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
 import re
 from pathlib import Path
 
@@ -18,13 +20,13 @@ def _cmake_text() -> str:
 
 
 def _set_list(name: str) -> list[str]:
-    match = re.search(rf"set\(\s*{name}\b(.*?)\)", _cmake_text(), re.S)
+    match = re.search(rf"set\(\s*{name}\b(.*?)\)", _cmake_text(), re.DOTALL)
     assert match, f"set({name} ...) not found in {MODULE_CMAKE}"
     return [item.replace("${MODULE_NAME}", "CineMA") for item in match.group(1).split()]
 
 
 def _glob_patterns(name: str) -> list[str]:
-    match = re.search(rf"file\(\s*GLOB_RECURSE\s+{name}\b(.*?)\)", _cmake_text(), re.S)
+    match = re.search(rf"file\(\s*GLOB_RECURSE\s+{name}\b(.*?)\)", _cmake_text(), re.DOTALL)
     assert match, f"file(GLOB_RECURSE {name} ...) not found"
     return [p.replace("${PROJECT_SOURCE_DIR}/", "") for p in match.group(1).split() if "${PROJECT_SOURCE_DIR}/" in p]
 
@@ -53,7 +55,7 @@ def test_core_package_and_data_are_globbed_from_the_repository_root():
     assert _glob_patterns("CINEMA_CORE_RESOURCES") == ["Resources/*"]
     assert (REPO / "CineMALib" / "__init__.py").is_file()
     text = _cmake_text()
-    call = re.search(r"ctkMacroCompilePythonScript\((.*?)\n\s*\)", text, re.S)
+    call = re.search(r"ctkMacroCompilePythonScript\((.*?)\n\s*\)", text, re.DOTALL)
     assert call, "CineMALib and Resources are not installed"
     for needed in ("SOURCE_DIR ${PROJECT_SOURCE_DIR}", "${CINEMALIB_PYTHON_SCRIPTS}", "${CINEMA_MODULE_RESOURCES}",
                    "${CINEMA_CORE_RESOURCES}", "Slicer_QTSCRIPTEDMODULES_LIB_DIR", "NO_INSTALL_SUBDIR"):
@@ -62,7 +64,7 @@ def test_core_package_and_data_are_globbed_from_the_repository_root():
 
 def test_module_is_built_with_generic_tests_and_its_self_test():
     text = _cmake_text()
-    assert re.search(r"slicerMacroBuildScriptedModule\(.*?WITH_GENERIC_TESTS.*?\)", text, re.S)
+    assert re.search(r"slicerMacroBuildScriptedModule\(.*?WITH_GENERIC_TESTS.*?\)", text, re.DOTALL)
     assert "slicer_add_python_unittest(SCRIPT ${MODULE_NAME}.py)" in text
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from slicer_support import ctx  # noqa: F401  (first: sets import paths; ctx is a fixture)
+import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
+
 import csv
 
 import numpy as np
 import pytest
+from slicer_synthetic import ES_FRAME, study_and_results
 
 from CineMALib.measure import measure_study
-from slicer_synthetic import ES_FRAME, study_and_results
+
+pytest_plugins = ("slicer_support",)  # the headless-scene fixture 'ctx'
 
 pytestmark = pytest.mark.slicer
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
 import importlib.metadata
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from CineMASlicer.install import REQUIREMENTS, TORCH_REQUIREMENT, Installer, InstallError, missing_requirements
 
-INSTALLED = {"numpy": "2.1.0", "SimpleITK": "2.4.0", "nibabel": "5.2.1", "scikit-image": "0.24.0",
+INSTALLED = {"numpy": "2.1.0", "scipy": "1.14.1", "SimpleITK": "2.4.0", "nibabel": "5.2.1", "scikit-image": "0.24.0",
              "safetensors": "0.4.5", "huggingface_hub": "0.25.0", "pydicom": "3.0.1", "pynrrd": "1.1.1",
              "PyYAML": "6.0.2", "tqdm": "4.66.0", "matplotlib": "3.9.0", "torch": "2.5.0"}
 
@@ -40,7 +41,7 @@ class FakeTorchLogic:
     def __init__(self, succeed=True):
         self.succeed, self.calls = succeed, []
 
-    def installTorch(self, **kwargs):  # noqa: N802 - PyTorchUtils' name
+    def installTorch(self, **kwargs):
         self.calls.append(kwargs)
         return object() if self.succeed else None
 

@@ -3,17 +3,21 @@ analysis) -> result nodes -> rows; recompute and export through the same object 
 
 from __future__ import annotations
 
-from slicer_support import ctx  # noqa: F401  (first: sets import paths; ctx is a fixture)
+import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
+
 from pathlib import Path
 
 import pytest
-
-from CineMALib.errors import CineMAInputError
 from CineMASlicer.process import AnalysisProcess
 from CineMASlicer.report_rows import find_value
 from CineMASlicer.settings import Settings
 from slicer_synthetic import study_and_results
 
+from CineMALib.errors import CineMAInputError
+
+pytest_plugins = ("slicer_support",)  # the headless-scene fixture 'ctx'
 pytestmark = pytest.mark.slicer
 HERE = str(Path(__file__).resolve().parent)
 

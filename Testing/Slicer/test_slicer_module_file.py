@@ -3,7 +3,10 @@ ScriptedLoadableModule, slicer.app): class names Slicer's test discovery needs, 
 
 from __future__ import annotations
 
-from slicer_support import ctx  # noqa: F401  (first: sets import paths; ctx is a fixture)
+import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
+
 import ast
 import importlib.util
 import sys
@@ -11,12 +14,12 @@ import types
 from pathlib import Path
 
 import pytest
-
 from CineMASlicer.process import AnalysisProcess
 from CineMASlicer.report_rows import find_value
 from CineMASlicer.settings import Settings
 from slicer_synthetic import study_and_results
 
+pytest_plugins = ("slicer_support",)  # the headless-scene fixture 'ctx'
 pytestmark = pytest.mark.slicer
 MODULE_FILE = Path(__file__).resolve().parents[2] / "CineMA" / "CineMA.py"
 HERE = str(Path(__file__).resolve().parent)
@@ -30,7 +33,7 @@ def test_module_file_is_thin_and_names_its_classes_for_slicer():
     classes = {node.name: [getattr(b, "id", "") for b in node.bases]
                for node in ast.parse(source).body if isinstance(node, ast.ClassDef)}
     assert set(classes) == {"CineMA", "CineMAWidget", "CineMALogic", "CineMATest"}
-    for name, base in zip(("CineMA", "CineMAWidget", "CineMALogic", "CineMATest"), BASES):
+    for name, base in zip(("CineMA", "CineMAWidget", "CineMALogic", "CineMATest"), BASES, strict=True):
         assert base in classes[name], name
 
 
@@ -65,8 +68,9 @@ def test_module_metadata_and_sample_data_hook(cinema_module):
 
 
 def test_logic_analyses_and_returns_rows(cinema_module, ctx, tmp_path):
-    from CineMALib.measure import measure_study
     from CineMASlicer.cine_nodes import add_cine
+
+    from CineMALib.measure import measure_study
 
     module, _ = cinema_module
     study, truth = study_and_results()

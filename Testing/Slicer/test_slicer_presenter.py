@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
 from pathlib import Path
 
 import pytest
-
-from CineMALib.errors import CineMAError, CineMAInputError
 from CineMASlicer.presenter import Phase, Presenter, ViewState
 from CineMASlicer.process import RunEvent
 from CineMASlicer.report_rows import TableRow
 from CineMASlicer.settings import Settings
+
+from CineMALib.errors import CineMAError, CineMAInputError
 
 READY = Settings(sax="vtkMRMLScalarVolumeNode1", weights="demo")
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 from CineMASlicer.exchange import load_results, load_study, save_results, save_study
 from CineMASlicer.process import AnalysisProcess, parse_line
 from CineMASlicer.settings import Settings

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from slicer_support import ctx  # noqa: F401  (first: sets import paths; ctx is a fixture)
+import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
+
 import numpy as np
 import pytest
-
 from CineMASlicer import sampledata
+
+pytest_plugins = ("slicer_support",)  # the headless-scene fixture 'ctx'
 
 pytestmark = pytest.mark.slicer
 
@@ -14,8 +18,9 @@ pytestmark = pytest.mark.slicer
 def test_phantom_cines_round_trip_through_seq_nrrd(ctx, tmp_path):
     pytest.importorskip("CineMALib.phantom", reason="CineMALib.phantom is not available yet")
     import slicer
-    from CineMALib.phantom import generate_phantom
     from CineMASlicer.study_nodes import view_from_node
+
+    from CineMALib.phantom import generate_phantom
 
     files = sampledata.write_phantom_cines(tmp_path / "cache", n_frames=4, temp_dir=tmp_path / "t")
     assert set(files) == set(sampledata.SAMPLE_VIEWS)
@@ -39,10 +44,10 @@ def test_registration_uses_sequence_files_and_generates_on_click(tmp_path, monke
 
     class FakeSampleDataLogic:
         @staticmethod
-        def registerCustomSampleDataSource(**kwargs):  # noqa: N802 - SampleData's name
+        def registerCustomSampleDataSource(**kwargs):
             registered.append(kwargs)
 
-        def downloadFromSource(self, source):  # noqa: N802
+        def downloadFromSource(self, source):
             loaded.append(source)
             return ["node"]
 

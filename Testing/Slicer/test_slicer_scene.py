@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from slicer_support import ctx  # noqa: F401  (first: sets import paths; ctx is a fixture)
+import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
+
 import numpy as np
 import pytest
+from slicer_synthetic import ES_FRAME, N_FRAMES, study_and_results
 
 from CineMALib.labels import LV
 from CineMALib.measure import measure_study
 from CineMALib.study import CineView
-from slicer_synthetic import ES_FRAME, N_FRAMES, study_and_results
 
+pytest_plugins = ("slicer_support",)  # the headless-scene fixture 'ctx'
 pytestmark = pytest.mark.slicer
 
 
@@ -45,11 +49,35 @@ def test_study_from_proxy_and_sequence_keeps_voxels_geometry_and_times(loaded):
         np.testing.assert_allclose(view.trigger_times_ms, study["sax"].trigger_times_ms)
 
 
+def test_linear_transform_moves_the_grid_and_a_warp_is_refused(loaded):
+    import vtk
+    from CineMASlicer.study_nodes import view_from_node
+
+    from CineMALib.errors import CineMAInputError
+
+    ctx, study, _, inputs = loaded
+    shift = ctx.scene.AddNewNodeByClass("vtkMRMLLinearTransformNode", "shift")
+    matrix = vtk.vtkMatrix4x4()
+    matrix.SetElement(0, 3, 10.0)
+    shift.SetMatrixTransformToParent(matrix)
+    inputs["sax"].SetAndObserveTransformNodeID(shift.GetID())
+    sequence = _browser(ctx, inputs["sax"]).GetMasterSequenceNode()
+    for node in (inputs["sax"], sequence):
+        moved = view_from_node(ctx, node, "sax").affine
+        np.testing.assert_allclose(moved[:3, 3], study["sax"].affine[:3, 3] + [10.0, 0.0, 0.0], atol=1e-6)
+        np.testing.assert_allclose(moved[:3, :3], study["sax"].affine[:3, :3], atol=1e-9)
+    warp = ctx.scene.AddNewNodeByClass("vtkMRMLGridTransformNode", "warp")
+    inputs["sax"].SetAndObserveTransformNodeID(warp.GetID())
+    with pytest.raises(CineMAInputError, match="harden"):
+        view_from_node(ctx, inputs["sax"], "sax")
+
+
 def test_single_volume_is_one_frame_and_rgb_is_refused(ctx):
     import slicer
-    from CineMALib.errors import CineMAInputError
     from CineMASlicer.geometry import set_array_ijk
     from CineMASlicer.study_nodes import view_from_node
+
+    from CineMALib.errors import CineMAInputError
 
     study, _ = study_and_results()
     frame = study["sax"].frame(3)

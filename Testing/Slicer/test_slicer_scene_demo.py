@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
 import numpy as np
 import pytest
 
@@ -40,7 +42,8 @@ def test_segments_are_named_lv_myocardium_rv(demo_scene):
 
 def test_landmark_points_are_there(demo_scene):
     ctx, _ = demo_scene
-    sequences = [n for n in _nodes(ctx.scene, "vtkMRMLSequenceNode") if n.GetAttribute("CineMA.role") == "landmarks_sequence"]
+    sequences = [n for n in _nodes(ctx.scene, "vtkMRMLSequenceNode")
+                 if n.GetAttribute("CineMA.role") == "landmarks_sequence"]
     assert {n.GetAttribute("CineMA.view") for n in sequences} == {"lax_2c", "lax_4c"}
     labels = set()
     for sequence in sequences:

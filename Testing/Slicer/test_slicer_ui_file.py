@@ -4,16 +4,24 @@ widgets and labels the module uses, and the view code drives it (state in, setti
 from __future__ import annotations
 
 import slicer_support  # noqa: F401  (first: sets import paths)
+
+# isort: split
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from CineMASlicer.presenter import ViewState
 from CineMASlicer.report_rows import COLUMNS, TableRow
-from CineMASlicer.view import BUTTONS, COMBO_CHOICES, INPUT_SELECTORS, INPUT_WIDGETS, OUTPUT_WIDGETS, apply_state, \
-    read_settings
+from CineMASlicer.view import (
+    BUTTONS,
+    COMBO_CHOICES,
+    INPUT_SELECTORS,
+    INPUT_WIDGETS,
+    OUTPUT_WIDGETS,
+    apply_state,
+    read_settings,
+)
 
 UI_FILE = Path(__file__).resolve().parents[2] / "Resources" / "UI" / "CineMA.ui"
 QT_CLASSES_OK = ("Q",)
@@ -61,13 +69,13 @@ def loaded_ui():
 
     app = widgets.QApplication.instance() or widgets.QApplication([])
 
-    class qMRMLWidget(widgets.QWidget):  # noqa: N801 - the names must match the .ui classes
+    class qMRMLWidget(widgets.QWidget):
         mrmlSceneChanged = Signal("vtkMRMLScene*")
 
-    class ctkCollapsibleButton(widgets.QWidget):  # noqa: N801
+    class ctkCollapsibleButton(widgets.QWidget):
         pass
 
-    class qMRMLNodeComboBox(widgets.QWidget):  # noqa: N801
+    class qMRMLNodeComboBox(widgets.QWidget):
         @Slot("vtkMRMLScene*")
         def setMRMLScene(self, scene):
             self.scene = scene
@@ -126,3 +134,15 @@ def test_settings_read_from_the_widgets(loaded_ui):
     assert settings.height_cm is None and settings.weight_kg == 82.5 and settings.sex == "M"
     assert (settings.weights, settings.seed, settings.device, settings.fast) == ("demo", None, "cpu", False)
     assert settings.options()["ensemble"] is True
+
+
+def test_every_setting_widget_refreshes_the_settings():
+    from CineMASlicer.view import SETTINGS_SIGNALS
+
+    connected = {name for names in SETTINGS_SIGNALS.values() for name in names}
+    assert set(INPUT_WIDGETS) - connected == {"allFramesRadioButton"}  # exclusive with fastRadioButton
+    classes = {name: w.get("class") for name, w in _widgets().items()}
+    expected = {"currentNodeChanged(vtkMRMLNode*)": "qMRMLNodeComboBox", "valueChanged(double)": "QDoubleSpinBox",
+                "currentIndexChanged(int)": "QComboBox", "toggled(bool)": "QRadioButton"}
+    for signal, names in SETTINGS_SIGNALS.items():
+        assert {classes[n] for n in names} == {expected[signal]}, signal

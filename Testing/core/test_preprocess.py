@@ -164,6 +164,13 @@ def test_lax_blob_round_trip() -> None:
     back = grid.logits_to_source(np.log(np.clip(probs, 1e-6, 1.0)))
     assert dice(back > 0, blob > 0) > 0.97
     assert np.all(np.abs(shift_along_axes(back, blob, view.affine))[:2] <= view.spacing[:2] / 2)
+    # model outputs of a LAX network have no depth axis: (C, X, Y) logits, (X, Y) labels, (x, y) points
+    np.testing.assert_array_equal(grid.logits_to_source(np.log(np.clip(probs[..., 0], 1e-6, 1.0))), back)
+    hard = np.rint(grid.to_model(blob, order=0))[..., 0]
+    assert dice(grid.labels_to_source(hard) > 0, blob > 0) > 0.95
+    xy = np.array([[10.0, 20.0], [200.0, 31.5]])
+    np.testing.assert_allclose(grid.points_to_world(xy), grid.points_to_world(np.c_[xy, np.zeros(2)]))
+    np.testing.assert_allclose(grid.points_to_source_voxel(xy)[:, 2], 0.0, atol=1e-9)  # on the plane
 
 
 def test_probabilities_outside_model_window_are_background() -> None:
