@@ -1,0 +1,77 @@
+"""Write an analysed study's files: segmentations on the original grids, landmarks, plots, HTML; cohort tables.
+
+Layout of an output folder (every file written atomically, so an interrupted run never leaves half a file)::
+
+    OUT/report.csv          one row per analysed study (rewritten after each study)
+    OUT/measurements.csv    every measurement of every study, long format
+    OUT/failures.txt        only when some studies failed: which and why
+    OUT/<study>/segmentation_<view>.nii.gz   4-D (x, y, z, t) uint8 labels, the view's own geometry
+    OUT/<study>/landmarks.json, volumes.png (>= 3 frames analysed), report.html, measurements.csv
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from CineMALib.io import write_labels
+from CineMALib.measure.report import Report
+from CineMALib.report import (
+    write_landmarks_json,
+    write_measurements_csv,
+    write_report_csv,
+    write_summary_html,
+    write_volume_plot,
+)
+from CineMALib.report.atomic import atomic_write_text
+from CineMALib.report.plots import has_curve
+from CineMALib.results import AnalysisResults
+from CineMALib.study import CineStudy
+
+
+def study_folder_name(study_id: str, taken: set[str]) -> str:
+    """A safe, unique folder name for a study id (path separators and odd characters replaced)."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", study_id).strip("._") or "study"
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base}_{k}", k + 1
+    taken.add(name)
+    return name
+
+
+def write_study_outputs(results: AnalysisResults, report: Report, study: CineStudy | None,
+                        folder: str | Path) -> dict[str, Path]:
+    """One study's files into ``folder``; returns file name -> path."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for view, result in results.views.items():
+        if result.labels is None:
+            continue
+        name = f"segmentation_{view}.nii.gz"
+        written[name] = write_labels(result.labels, result.affine, out / name)
+    if report.landmarks_world:
+        written["landmarks.json"] = write_landmarks_json(report, out / "landmarks.json")
+    images: list[Path] = []
+    if has_curve(report):
+        written["volumes.png"] = write_volume_plot(report, out / "volumes.png")
+        images.append(written["volumes.png"])
+    written["measurements.csv"] = write_measurements_csv(report, out / "measurements.csv")
+    written["report.html"] = write_summary_html(report, out / "report.html", images)
+    return written
+
+
+def write_cohort_tables(reports: Sequence[Report], failures: Sequence[tuple[str, str]],
+                        out_dir: str | Path) -> dict[str, Path]:
+    """report.csv and measurements.csv over all analysed studies, failures.txt when some failed."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    if reports:
+        written["report.csv"] = write_report_csv(list(reports), out / "report.csv")
+        written["measurements.csv"] = write_measurements_csv(list(reports), out / "measurements.csv")
+    if failures:
+        text = "".join(f"{label}\t{error}\n" for label, error in failures)
+        written["failures.txt"] = atomic_write_text(out / "failures.txt", text)
+    return written

@@ -1,0 +1,142 @@
+"""`cinema analyse`: segment, track landmarks, score and measure one or many cine studies; write a report folder.
+
+Each INPUT is one study (a file or folder that ``cinema info`` understands). A study that fails is reported on
+stderr and in ``failures.txt`` and skipped; the others are written, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from CineMALib.analysis.cohort import CohortProgress, StudyOutcome, iter_cohort
+from CineMALib.analysis.options import HEADS, AnalysisOptions, OptionsError
+from CineMALib.analysis.outputs import study_folder_name, write_cohort_tables, write_study_outputs
+from CineMALib.errors import CineMAInputError
+from CineMALib.infer import DEVICE_CHOICES
+from CineMALib.measure import measure_study
+from CineMALib.measure.report import Report
+
+HELP = "analyse cine studies with the CineMA models: segmentation, landmarks, scores, measurements, reports"
+SUMMARY_KEYS: tuple[str, ...] = ("LVEDV (mL)", "LVESV (mL)", "LVEF (%)", "LVM (g)", "RVEDV (mL)", "RVESV (mL)",
+                                 "RVEF (%)", "MAPSE (mm)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="study file or folder (one per study)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--weights", default="official",
+                        help="'official' (Hugging Face hub / cache), 'demo' (bundled phantom-trained demo models) "
+                             "or a folder in the hub layout (finetuned/<task>/...)")
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=0, help="checkpoint training seed (0, 1 or 2)")
+    seeds.add_argument("--ensemble", action="store_true", help="average seeds 0-2 (3x slower; spread reported)")
+    parser.add_argument("--dataset", action="append", default=[], metavar="HEAD=DATA",
+                        help="training data set of a head, e.g. segmentation_sax=mnms (repeatable)")
+    parser.add_argument("--heads", nargs="+", choices=HEADS, default=list(HEADS), help="heads to run")
+    parser.add_argument("--fast", action="store_true", help="segment only ED and ES (found from image intensity)")
+    parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES, help="where the models run")
+    parser.add_argument("--batch-size", type=int, default=4, help="frames per model call")
+    parser.add_argument("--height", type=float, metavar="CM", help="height in cm (overrides the file's)")
+    parser.add_argument("--weight", type=float, metavar="KG", help="weight in kg (overrides the file's)")
+    parser.add_argument("--sex", choices=["M", "F"], help="sex (overrides the file's)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _datasets(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        head, sep, data = pair.partition("=")
+        if not sep or not head or not data:
+            raise OptionsError(f"--dataset {pair!r}: expected HEAD=DATA, e.g. segmentation_sax=acdc")
+        out[head] = data
+    return out
+
+
+def options_from_args(args: argparse.Namespace) -> AnalysisOptions:
+    """Validated analysis options (a bad choice fails here, before any model runs)."""
+    return AnalysisOptions(weights=args.weights, datasets=_datasets(args.dataset), seed=args.seed,
+                           ensemble=args.ensemble, device=args.device, fast=args.fast, batch_size=args.batch_size,
+                           heads=tuple(args.heads))
+
+
+def _progress_bar(quiet: bool) -> tuple[CohortProgress | None, Callable[[], None]]:
+    """A tqdm bar on stderr that restarts for each stage of each study."""
+    if quiet:
+        return None, lambda: None
+    bar = tqdm(total=1, file=sys.stderr, leave=False, dynamic_ncols=True)
+    state = {"key": None}
+
+    def update(index: int, n: int, stage: str, done: int, total: int) -> None:
+        key = (index, stage)
+        if state["key"] != key:
+            state["key"] = key
+            bar.reset(total=max(total, 1))
+            bar.set_description(f"study {index + 1}/{n} {stage}")
+        bar.n = done
+        bar.refresh()
+
+    return update, bar.close
+
+
+def _apply_overrides(outcome: StudyOutcome, args: argparse.Namespace) -> None:
+    meta = outcome.study.metadata  # type: ignore[union-attr]
+    for field, value in (("height_cm", args.height), ("weight_kg", args.weight), ("sex", args.sex)):
+        if value is not None:
+            setattr(meta, field, value)
+
+
+def _summary(report: Report) -> str:
+    parts = []
+    for key in SUMMARY_KEYS:
+        row = report.get(key)
+        if row is not None and row.available:
+            parts.append(f"{key} {row.formatted()}")
+    return "; ".join(parts) or "no measurements"
+
+
+def analyse_to_folder(inputs: list, options: AnalysisOptions, out: Path, args: argparse.Namespace,
+                      cancel: threading.Event | None = None) -> tuple[list[Report], list[tuple[str, str]]]:
+    """Analyse, measure and write every study; returns the reports and the (label, error) failures."""
+    progress, close = _progress_bar(getattr(args, "quiet", False))
+    reports: list[Report] = []
+    failures: list[tuple[str, str]] = []
+    taken: set[str] = set()
+    try:
+        for outcome in iter_cohort(inputs, options, progress=progress, cancel=cancel):
+            if outcome.ok:
+                try:
+                    _apply_overrides(outcome, args)
+                    report = measure_study(outcome.results, outcome.study)  # type: ignore[arg-type]
+                    folder = out / study_folder_name(report.study_id, taken)
+                    write_study_outputs(outcome.results, report, outcome.study, folder)  # type: ignore[arg-type]
+                except Exception as err:  # noqa: BLE001 - measuring/writing one study must not stop the cohort
+                    outcome.error = f"{type(err).__name__}: {err}"
+                else:
+                    reports.append(report)
+                    tqdm.write(f"{report.study_id}: {_summary(report)} -> {folder}", file=sys.stderr)
+            if outcome.error is not None:
+                failures.append((outcome.label, outcome.error))
+                tqdm.write(f"cinema analyse: {outcome.label}: FAILED: {outcome.error}", file=sys.stderr)
+            outcome.results = outcome.study = None  # free the label maps before the next study
+            write_cohort_tables(reports, failures, out)
+    finally:
+        close()
+    return reports, failures
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.height is None) != (args.weight is None):
+        raise CineMAInputError(None, "give both --height and --weight (or neither)")
+    options = options_from_args(args)
+    reports, failures = analyse_to_folder(list(args.inputs), options, args.out, args)
+    n = len(args.inputs)
+    print(f"analysed {len(reports)}/{n} studies; wrote {args.out / 'report.csv'}" if reports
+          else f"no study could be analysed ({n} failed); see {args.out / 'failures.txt'}")
+    return 1 if failures else 0
+
