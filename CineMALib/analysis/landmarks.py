@@ -52,7 +52,7 @@ def track_landmarks(
     outputs = predict(head.models, view.name, model_inputs(view, grid, frames), total=len(frames),
                       batch_size=batch_size, device=device, transform=_sigmoid, stage=stage, progress=progress,
                       cancel=cancel)
-    for t, (probs, _spread) in zip(frames, outputs):
+    for (probs, _spread), t in zip(outputs, frames):  # outputs first: zip then lets predict() finish
         world = grid.points_to_world(heatmap_points(probs))
         for i, name in enumerate(names):
             points[name][t] = world[i]

@@ -24,8 +24,9 @@ def _pair_input(view: CineView, grid: ModelGrid, ed: int, es: int) -> np.ndarray
 
 def _run(head: HeadModels, view: CineView, x: np.ndarray, transform, device: torch.device, stage: str,
          progress: ProgressCallback | None, cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray | None]:
-    return next(predict(head.models, view.name, iter([x]), total=1, batch_size=1, device=device,
-                        transform=transform, stage=stage, progress=progress, cancel=cancel))
+    outputs = list(predict(head.models, view.name, iter([x]), total=1, batch_size=1, device=device,
+                           transform=transform, stage=stage, progress=progress, cancel=cancel))
+    return outputs[0]
 
 
 def classify(head: HeadModels, view: CineView, grid: ModelGrid, ed: int, es: int, *, device: torch.device,

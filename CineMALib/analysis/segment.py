@@ -70,7 +70,7 @@ def segment_view(
     outputs = predict(head.models, view.name, model_inputs(view, grid, frames), total=len(frames),
                       batch_size=batch_size, device=device, transform=_softmax, stage=stage, progress=progress,
                       cancel=cancel)
-    for t, (probs, _spread) in zip(frames, outputs):
+    for (probs, _spread), t in zip(outputs, frames):  # outputs first: zip then lets predict() finish
         if grid.is_2d:
             probs = probs[..., np.newaxis]
         source = grid.probabilities_to_source(probs)

@@ -91,6 +91,7 @@ def test_progress_reports_every_stage_in_order(full_run) -> None:
                       "classification_cvd", "regression_ef", "done"]
     last = {s: (d, t) for s, d, t in calls}
     assert last["segmentation_sax"] == (N_FRAMES, N_FRAMES)
+    assert last["landmarks_lax_2c"] == (N_FRAMES, N_FRAMES) and last["regression_ef"] == (1, 1)
     assert all(0 <= d <= t for _, d, t in calls)
 
 

@@ -50,7 +50,9 @@ def test_reproduces_discretised_truth(phantom_and_report):
 def test_close_to_continuous_truth(phantom_and_report):
     phantom, report = phantom_and_report
     cont = phantom.truth["continuous"]
-    assert report.value("LVEF (%)") == pytest.approx(cont["LVEF (%)"], abs=4.0)
+    # Disc summation at 10 mm pitch differs from the fine-grid truth by design (the shared doc measured +5.7 % EDV,
+    # +2.7 EF points on a normal heart); in dilated low-EF hearts the basal partial slices weigh more, up to ~7 points.
+    assert report.value("LVEF (%)") == pytest.approx(cont["LVEF (%)"], abs=8.0)
     assert report.value("LVEDV (mL)") == pytest.approx(cont["LVEDV (mL)"], rel=0.08)
 
 
