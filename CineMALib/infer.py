@@ -32,9 +32,10 @@ class Cancelled(CineMAError):
 
 
 class ForwardClock:
-    """Accumulates wall time spent in model forwards while active (``with ForwardClock() as clock:``).
+    """Accumulates wall time and items spent in model forwards while active (``with ForwardClock() as clock:``).
 
-    Why: benchmarks report the share of time spent outside the networks (resampling, I/O, post-processing).
+    Why: benchmarks report the share of time spent outside the networks (resampling, I/O, post-processing) and
+    the achieved FLOP rate per stage. ``stages`` maps a stage name to ``[seconds, items]``.
     """
 
     _active: list[ForwardClock] = []
@@ -43,6 +44,7 @@ class ForwardClock:
     def __init__(self) -> None:
         self.seconds = 0.0
         self.batches = 0
+        self.stages: dict[str, list[float]] = {}
 
     def __enter__(self) -> ForwardClock:
         with self._lock:
@@ -54,11 +56,14 @@ class ForwardClock:
             ForwardClock._active.remove(self)
 
     @classmethod
-    def add(cls, seconds: float) -> None:
+    def add(cls, seconds: float, stage: str = "", items: int = 1) -> None:
         with cls._lock:
             for clock in cls._active:
                 clock.seconds += seconds
                 clock.batches += 1
+                entry = clock.stages.setdefault(stage, [0.0, 0])
+                entry[0] += seconds
+                entry[1] += items
 
 
 def _mps_available() -> bool:
@@ -166,7 +171,7 @@ def predict(
             outs = _forward(model_list, view, x, transform)
             stacked = torch.stack(outs)
             mean = stacked.mean(0).cpu().numpy()  # .cpu() waits for the device, so the clock is honest
-            ForwardClock.add(time.perf_counter() - start)
+            ForwardClock.add(time.perf_counter() - start, stage, len(batch))
             spread = stacked.std(0, unbiased=False).cpu().numpy() if len(outs) > 1 else None
         del x, outs, stacked
         for i in range(len(batch)):

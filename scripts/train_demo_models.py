@@ -61,8 +61,11 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def dice_loss(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """1 - mean soft Dice over channels (``target`` one-hot or heatmap, same shape as ``probs``)."""
-    dims = tuple(range(2, probs.ndim))
+    """1 - mean soft Dice over channels, pooled over the batch (``target`` one-hot or heatmap, like ``probs``).
+
+    Pooling over the batch keeps crops without a structure from dominating (per-sample Dice of an absent class
+    punishes any probability mass at all)."""
+    dims = (0, *range(2, probs.ndim))
     inter = (probs * target).sum(dims)
     denom = probs.sum(dims) + target.sum(dims)
     return 1.0 - ((2 * inter + 1.0) / (denom + 1.0)).mean()
@@ -254,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             model, config = train_pair(name, data, seed=i)
         meta = {"trained_on": f"CineMA phantom seeds {TRAIN_SEEDS[0]}-{TRAIN_SEEDS[-1]}", "purpose": "demo only"}
-        save_checkpoint(model, config, args.out, name, seed=0, metadata=meta)
+        save_checkpoint(model, config, args.out, name, seed=0, metadata=meta, half=True)
         log(f"saved {name}")
     write_sums(args.out)
     log(f"done: wall {time.perf_counter() - wall:.0f} s, process CPU {time.process_time() - cpu:.0f} s")

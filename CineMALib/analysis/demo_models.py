@@ -36,7 +36,7 @@ DEMO_CHECKPOINTS: dict[str, tuple[str, str]] = {
 # Widths: "demo" is what ships; "tiny" is for fast tests of the plumbing (same grids, ~10x fewer FLOPs).
 _WIDTHS: dict[str, dict[str, Any]] = {
     "demo": {"enc_conv_chans": [16, 32], "enc_embed_dim": 64, "enc_depth": 2, "enc_n_heads": 4,
-             "dec_chans": [8, 16, 32, 64, 128]},
+             "dec_chans": [8, 16, 32, 48, 64]},
     "tiny": {"enc_conv_chans": [4, 8], "enc_embed_dim": 16, "enc_depth": 1, "enc_n_heads": 2,
              "dec_chans": [4, 4, 8, 8, 16]},
 }
@@ -87,12 +87,19 @@ def checkpoint_paths(weights_dir: str | Path, name: str, seed: int) -> tuple[Pat
 
 
 def save_checkpoint(model: nn.Module, config: dict[str, Any], weights_dir: str | Path, name: str,
-                    seed: int = 0, metadata: dict[str, str] | None = None) -> Path:
-    """Write ``config.yaml`` and ``<folder>_<seed>.safetensors`` (float32, contiguous) in the hub layout."""
+                    seed: int = 0, metadata: dict[str, str] | None = None, half: bool = False) -> Path:
+    """Write ``config.yaml`` and ``<folder>_<seed>.safetensors`` in the hub layout.
+
+    Tensors are float32 like the released files, or float16 with ``half`` (the shipped demo weights, to keep the
+    package small; ``load_state_dict`` casts them back to the model's float32).
+    """
+    import torch
+
     config_path, weights_path = checkpoint_paths(weights_dir, name, seed)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    dtype = torch.float16 if half else torch.float32
+    state = {k: v.detach().to(dtype).contiguous().cpu() for k, v in model.state_dict().items()}
     save_file(state, str(weights_path), metadata=metadata or {})
     return weights_path
 

@@ -64,7 +64,7 @@ class _Run:
         reason = available(name, self.options, view)
         if reason is None:
             try:
-                return load_head(name, self.options, view, self.device)
+                return self.timed(f"load {name} {view}", lambda: load_head(name, self.options, view, self.device))
             except CineMAWeightsError as err:
                 if required:
                     raise
@@ -109,15 +109,19 @@ def _segment_sax(run: _Run, head: HeadModels, grid: ModelGrid, frames: Sequence[
 
 def _phases(run: _Run, labels: np.ndarray | None, frames: Sequence[int],
             estimate: PhaseSelection | None, loc: LVLocation) -> tuple[int, int, str]:
-    """ED/ES: from the segmented LV volume curve (all frames), else the cheap intensity estimate (fast mode)."""
+    """ED/ES = max/min segmented LV volume over the analysed frames (in fast mode those are the two frames the
+    intensity proxy chose); without SAX labels, the intensity proxy alone."""
     sax = run.study["sax"]
-    if labels is not None and len(frames) >= 3:
-        volumes = lv_volumes_ml(labels, float(np.prod(sax.spacing)) / 1000.0, frames)
-        pick = find_ed_es(volumes)
-        method = f"ED = max, ES = min segmented LV volume over {len(frames)} frames"
+    if sax.n_frames == 1:
+        return 0, 0, "single-frame study: ED = ES = frame 0"
+    if labels is not None and len(frames) >= 2:
+        pick = find_ed_es(lv_volumes_ml(labels, float(np.prod(sax.spacing)) / 1000.0, frames))
+        method = f"ED = max, ES = min segmented LV volume over {len(frames)} analysed frames"
+        if estimate is not None:
+            method += " (fast mode: frames chosen from the LV blood-pool area over the cine)"
     else:
         pick = estimate or estimate_ed_es_from_intensity(sax, loc)
-        method = "ED/ES from the LV blood-pool area over the cine (intensity proxy, fast mode)"
+        method = "ED/ES from the LV blood-pool area over the cine (intensity proxy)"
     if pick.warning:
         run.provenance["phase warning"] = pick.warning
     return pick.ed, pick.es, method
@@ -204,7 +208,7 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
     if grid.warning:
         run.provenance["sax window"] = grid.warning
     check_cancel(cancel, "segmentation_sax")
-    estimate = estimate_ed_es_from_intensity(sax, loc) if options.fast else None
+    estimate = estimate_ed_es_from_intensity(sax, loc) if options.fast and sax.n_frames > 1 else None
     frames = sorted({estimate.ed, estimate.es}) if estimate is not None else list(range(sax.n_frames))
     head = run.head("segmentation_sax", "sax", required=True)
     labels = None

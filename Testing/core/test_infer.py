@@ -128,6 +128,6 @@ def test_forward_clock_counts_only_inside_and_only_while_active() -> None:
 
     list(predict(Slow(1.0), "sax", _inputs(2), total=2, batch_size=1, device="cpu"))  # no clock active: ignored
     with ForwardClock() as clock:
-        list(predict(Slow(1.0), "sax", _inputs(3), total=3, batch_size=1, device="cpu"))
-    assert clock.batches == 3
-    assert 0.06 <= clock.seconds < 1.0
+        list(predict(Slow(1.0), "sax", _inputs(3), total=3, batch_size=2, device="cpu", stage="seg"))
+    assert clock.batches == 2 and clock.stages["seg"][1] == 3
+    assert 0.04 <= clock.seconds < 1.0

@@ -1,0 +1,145 @@
+"""Accuracy of the full pipeline with the demo models on phantom studies they were never trained on.
+
+    python benchmarks/bench_phantom_accuracy.py [--seeds 100 101 ...] [--frames 25] [--fast] [--weights demo]
+
+Per study: Dice of LV / MYO / RV at the true ED and ES frames (SAX, the study's own grid), |dLVEF| and |dRVEF| in
+points and the LVEDV error in % against the phantom's *discretised* truth (its labels measured the same way), mean
+landmark distance (mm, 2C and 4C, all frames), and the classifier / EF-regression outputs. Targets (demo models):
+Dice >= 0.90, |dLVEF| <= 3, |dRVEF| <= 5, EDV within 10 %, landmark error <= 3 mm. Training seeds are 1000-1047;
+the default seeds here are 100-105 (two of each pathology).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from CineMALib.analysis.demo_models import PHANTOM_PATHOLOGY_CLASS
+from CineMALib.analysis.options import AnalysisOptions
+from CineMALib.analysis.pipeline import analyse_study
+from CineMALib.labels import LV, MYO, RV
+from CineMALib.measure import measure_study
+from CineMALib.phantom import PATHOLOGIES, generate_phantom
+
+TARGETS = {"Dice": 0.90, "|dLVEF|": 3.0, "|dRVEF|": 5.0, "|EDV err| %": 10.0, "landmark mm": 3.0}
+LABELS = {"LV": LV, "MYO": MYO, "RV": RV}
+
+
+@dataclass
+class StudyScore:
+    seed: int
+    pathology: str
+    dice: dict[str, float] = field(default_factory=dict)  # "LV ED" -> Dice
+    d_lvef: float = np.nan
+    d_rvef: float = np.nan
+    edv_err_pct: float = np.nan
+    landmark_mm: float = np.nan
+    predicted_class: str = ""
+    ef_regression_err: float = np.nan
+    seconds: float = 0.0
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    denom = a.sum() + b.sum()
+    return float(2 * np.logical_and(a, b).sum() / denom) if denom else 1.0
+
+
+def score_study(seed: int, pathology: str, options: AnalysisOptions, n_frames: int) -> StudyScore:
+    """Analyse one phantom and compare with its truth."""
+    phantom = generate_phantom(seed, pathology, n_frames=n_frames)
+    start = time.perf_counter()
+    results = analyse_study(phantom.study, options)
+    report = measure_study(results, phantom.study)
+    out = StudyScore(seed, pathology, seconds=time.perf_counter() - start)
+    truth = phantom.truth["discretised"]
+    ed, es = int(truth["ED frame"]), int(truth["ES frame"])
+    pred, true = results.views["sax"].labels, phantom.labels["sax"]
+    for phase, t in (("ED", ed), ("ES", es)):
+        if t in results.views["sax"].analysed_frames:
+            for name, value in LABELS.items():
+                out.dice[f"{name} {phase}"] = dice(pred[..., t] == value, true[..., t] == value)
+    value = report.value
+    if value("LVEF (%)") is not None:
+        out.d_lvef = abs(value("LVEF (%)") - truth["LVEF (%)"])
+    if value("RVEF (%)") is not None:
+        out.d_rvef = abs(value("RVEF (%)") - truth["RVEF (%)"])
+    if value("LVEDV (mL)") is not None:
+        out.edv_err_pct = 100 * abs(value("LVEDV (mL)") - truth["LVEDV (mL)"]) / truth["LVEDV (mL)"]
+    errors = []
+    for view in ("lax_2c", "lax_4c"):
+        for name, track in getattr(results.views.get(view), "landmarks_world", {}).items():
+            diff = track - phantom.landmarks_world[view][name]
+            errors.extend(np.linalg.norm(diff[np.isfinite(diff).all(axis=1)], axis=1).tolist())
+    out.landmark_mm = float(np.mean(errors)) if errors else np.nan
+    for score in results.scores:
+        if score.probabilities:
+            out.predicted_class = max(score.probabilities, key=score.probabilities.get)
+        if score.value is not None:
+            out.ef_regression_err = abs(score.value - phantom.truth["continuous"]["LVEF (%)"])
+    return out
+
+
+def _fmt(v: float) -> str:
+    return "  n/a" if not np.isfinite(v) else f"{v:5.2f}"
+
+
+def print_table(scores: list[StudyScore]) -> bool:
+    """Per-study rows, then means against the targets; returns whether every target is met."""
+    keys = [f"{n} {p}" for p in ("ED", "ES") for n in LABELS]
+    head = ["seed", "path", *keys, "|dLVEF|", "|dRVEF|", "EDV%", "lmk mm", "class", "|dEFreg|", "s"]
+    print(" ".join(f"{h:>7s}" for h in head))
+    for s in scores:
+        cells = [str(s.seed), s.pathology[:6], *(_fmt(s.dice.get(k, np.nan)) for k in keys), _fmt(s.d_lvef),
+                 _fmt(s.d_rvef), _fmt(s.edv_err_pct), _fmt(s.landmark_mm),
+                 ("ok " if s.predicted_class == PHANTOM_PATHOLOGY_CLASS[s.pathology] else "BAD ") + s.predicted_class,
+                 _fmt(s.ef_regression_err), f"{s.seconds:.0f}"]
+        print(" ".join(f"{c:>7s}" for c in cells))
+    dice_all = [v for s in scores for v in s.dice.values()]
+    means = {"Dice": (min(dice_all) if dice_all else np.nan, ">="),
+             "|dLVEF|": (np.nanmean([s.d_lvef for s in scores]), "<="),
+             "|dRVEF|": (np.nanmean([s.d_rvef for s in scores]), "<="),
+             "|EDV err| %": (np.nanmean([s.edv_err_pct for s in scores]), "<="),
+             "landmark mm": (np.nanmean([s.landmark_mm for s in scores]), "<=")}
+    ok_all = True
+    print("\nsummary (Dice: minimum over structures, phases and studies; others: mean over studies)")
+    for key, (value, op) in means.items():
+        ok = value >= TARGETS[key] if op == ">=" else value <= TARGETS[key]
+        ok_all &= bool(ok)
+        print(f"  {key:12s} {value:7.3f}  target {op} {TARGETS[key]:g}  {'PASS' if ok else 'FAIL'}")
+    for name in LABELS:
+        vals = [v for s in scores for k, v in s.dice.items() if k.startswith(name)]
+        print(f"  Dice {name:4s} mean {np.mean(vals):.3f} min {np.min(vals):.3f}" if vals else f"  Dice {name}: n/a")
+    acc = np.mean([s.predicted_class == PHANTOM_PATHOLOGY_CLASS[s.pathology] for s in scores if s.predicted_class])
+    print(f"  classifier accuracy {acc:.2f} (extra; no target); EF regression mean |err| "
+          f"{np.nanmean([s.ef_regression_err for s in scores]):.2f} points")
+    return ok_all
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(100, 106)))
+    parser.add_argument("--frames", type=int, default=25)
+    parser.add_argument("--fast", action="store_true")
+    parser.add_argument("--weights", default="demo")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args(argv)
+    if any(1000 <= s < 1048 for s in args.seeds):
+        print("warning: some seeds are demo training seeds (1000-1047)", file=sys.stderr)
+    os.environ.setdefault("CINEMA_CACHE_DIR", "/tmp/cinema-bench-cache")
+    options = AnalysisOptions(weights=args.weights, fast=args.fast, device=args.device)
+    scores = []
+    for seed in args.seeds:
+        pathology = PATHOLOGIES[seed % len(PATHOLOGIES)]
+        scores.append(score_study(seed, pathology, options, args.frames))
+        print(f"seed {seed} ({pathology}) done in {scores[-1].seconds:.0f} s", file=sys.stderr, flush=True)
+    ok = print_table(scores)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
