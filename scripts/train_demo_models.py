@@ -36,13 +36,14 @@ CELL = 32  # coarsest decoder cell (px): crop offsets are multiples of it
 SIGMA_PX = 3.0  # landmark heatmap Gaussian (official: 3 px)
 # name -> (crop steps, crop size, crop batch, full steps, full batch, learning rate)
 PLAN: dict[str, tuple[int, int, int, int, int, float]] = {
-    "segmentation/phantom_sax": (260, 96, 4, 30, 2, 2e-3),
+    "segmentation/phantom_sax": (700, 96, 4, 50, 2, 2e-3),
     "segmentation/phantom_lax_4c": (260, 128, 8, 40, 4, 2e-3),
-    "landmark_heatmap/lax_2c": (260, 128, 8, 40, 4, 2e-3),
-    "landmark_heatmap/lax_4c": (260, 128, 8, 40, 4, 2e-3),
-    "classification_cvd/phantom_sax": (0, 0, 0, 100, 4, 5e-4),
-    "regression_ef/phantom_sax": (0, 0, 0, 120, 4, 5e-4),
+    "landmark_heatmap/lax_2c": (100, 128, 8, 250, 4, 2e-3),
+    "landmark_heatmap/lax_4c": (100, 128, 8, 250, 4, 2e-3),
+    "classification_cvd/phantom_sax": (0, 0, 0, 120, 4, 5e-4),
+    "regression_ef/phantom_sax": (0, 0, 0, 150, 4, 5e-4),
 }
+FOREGROUND_CROP = 0.75  # share of crops whose offsets keep the window centre (the jittered LV centre) inside
 DATA_KEY = {"segmentation/phantom_sax": "sax", "segmentation/phantom_lax_4c": "lax_4c",
             "landmark_heatmap/lax_2c": "lax_2c", "landmark_heatmap/lax_4c": "lax_4c"}
 
@@ -86,9 +87,20 @@ def heatmaps(points: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def heatmap_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Official landmark loss (BCE + sigmoid Dice), BCE up-weighting the blob pixels."""
-    bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=torch.tensor(20.0))
-    return bce + dice_loss(torch.sigmoid(logits), target)
+    """Official landmark loss (BCE + sigmoid Dice) plus a spatial cross-entropy per channel.
+
+    The spatial term (softmax over the grid against the normalised Gaussian) makes each channel choose one place,
+    so hinge and apex channels do not all fire on every hinge-like spot; it is skipped for channels whose
+    landmark lies outside a crop."""
+    bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=torch.tensor(5.0))
+    flat_t = target.flatten(2)
+    mass = flat_t.sum(-1)
+    present = mass > 1.0
+    spatial = torch.zeros((), dtype=logits.dtype)
+    if present.any():
+        log_p = torch.log_softmax(logits.flatten(2), dim=-1)
+        spatial = -((flat_t / mass.clamp_min(1e-6)[..., None]) * log_p).sum(-1)[present].mean()
+    return bce + dice_loss(torch.sigmoid(logits), target) + 0.2 * spatial
 
 
 def _pos_table(model: nn.Module, view: str) -> torch.Tensor:
@@ -119,11 +131,19 @@ class DenseBatches:
     def __init__(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, dense_target: bool) -> None:
         self.x, self.y, self.rng, self.dense = x, y, rng, dense_target
 
+    def _offset(self, cells: int, full: int, crop: int) -> int:
+        """A crop offset (multiple of CELL); mostly one whose crop contains the window centre."""
+        if self.rng.random() < FOREGROUND_CROP:
+            ok = [k for k in range(cells + 1) if k * CELL <= full // 2 - CELL // 2 and k * CELL + crop >= full // 2 + CELL // 2]
+            if ok:
+                return int(self.rng.choice(ok)) * CELL
+        return int(self.rng.integers(0, cells + 1)) * CELL
+
     def draw(self, batch: int, crop: int | None) -> tuple[torch.Tensor, np.ndarray, tuple[int, int]]:
         idx = self.rng.integers(0, len(self.x), size=batch)
         full = self.x.shape[1]
         cells = (full - crop) // CELL if crop else 0
-        a, b = (int(self.rng.integers(0, cells + 1)) * CELL for _ in range(2)) if crop else (0, 0)
+        a, b = (self._offset(cells, full, crop) for _ in range(2)) if crop else (0, 0)
         size = crop or full
         x = torch.from_numpy(self.x[idx, a:a + size, b:b + size].astype(np.float32))[:, None]
         y = self.y[idx, a:a + size, b:b + size] if self.dense else self.y[idx]
@@ -192,7 +212,26 @@ def train_dense(name: str, data: dict[str, np.ndarray], seed: int) -> nn.Module:
     return full_model.to(memory_format=torch.contiguous_format).eval()
 
 
-def train_pair(name: str, data: dict[str, np.ndarray], seed: int) -> tuple[nn.Module, dict]:
+def _init_from_encoder(model: nn.Module, segmenter: nn.Module) -> None:
+    """Start a ConvViT from the trained SAX segmenter's encoder (as the official fine-tuning starts from the MAE):
+    every tensor with the same name and shape is copied; the first conv, which takes 2 frames instead of 1, gets
+    the 1-frame kernel repeated and halved."""
+    own = model.state_dict()
+    copied = 0
+    for key, value in segmenter.state_dict().items():
+        if key in own and "pos_embed" not in key:
+            if own[key].shape == value.shape:
+                own[key] = value.clone()
+                copied += 1
+            elif key.endswith("conv_blocks.0.patch_embed.conv.weight") and own[key].shape[1] == 2 * value.shape[1]:
+                own[key] = value.repeat(1, 2, *([1] * (value.ndim - 2))) / 2
+                copied += 1
+    model.load_state_dict(own)
+    log(f"initialised {copied} tensors from the SAX segmentation encoder")
+
+
+def train_pair(name: str, data: dict[str, np.ndarray], seed: int,
+               encoder: nn.Module | None = None) -> tuple[nn.Module, dict]:
     """ConvViT on [ED, ES] pairs: CVD classes (cross-entropy) or z-scored LVEF (MSE)."""
     *_, steps, batch, lr = PLAN[name]
     regression = name.startswith("regression")
@@ -201,7 +240,10 @@ def train_pair(name: str, data: dict[str, np.ndarray], seed: int) -> tuple[nn.Mo
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    model = build_demo_model(name, config).to(memory_format=torch.channels_last_3d)
+    model = build_demo_model(name, config)
+    if encoder is not None:
+        _init_from_encoder(model, encoder)
+    model = model.to(memory_format=torch.channels_last_3d)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=1e-2)
     start = time.perf_counter()
     for step in range(steps):
@@ -223,6 +265,20 @@ def train_pair(name: str, data: dict[str, np.ndarray], seed: int) -> tuple[nn.Mo
         if step % 20 == 0 or step == steps - 1:
             log(f"{name}: step {step + 1}/{steps} loss {loss.item():.4f} ({time.perf_counter() - start:.0f} s)")
     return model.to(memory_format=torch.contiguous_format).eval(), config
+
+
+def _saved_segmenter(out: Path) -> nn.Module | None:
+    """The SAX segmenter of an earlier run (when only the score models are retrained)."""
+    from safetensors.torch import load_file
+
+    from CineMALib.analysis.demo_models import checkpoint_paths
+
+    _, path = checkpoint_paths(out, "segmentation/phantom_sax", 0)
+    if not path.is_file():
+        return None
+    model = build_demo_model("segmentation/phantom_sax", demo_config("segmentation/phantom_sax"))
+    model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
+    return model
 
 
 def _scaled(scale: float) -> None:
@@ -251,11 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     wall, cpu = time.perf_counter(), time.process_time()
     data = load_samples(TRAIN_SEEDS[: args.studies], args.cache_dir, log=log)
     log(f"data ready: {time.perf_counter() - wall:.0f} s")
+    segmenter = _saved_segmenter(args.out) if "segmentation/phantom_sax" not in args.only else None
     for i, name in enumerate(args.only):
         if name in DATA_KEY:
             model, config = train_dense(name, data, seed=i), demo_config(name)
+            if name == "segmentation/phantom_sax":
+                segmenter = model
         else:
-            model, config = train_pair(name, data, seed=i)
+            model, config = train_pair(name, data, seed=i, encoder=segmenter)
         meta = {"trained_on": f"CineMA phantom seeds {TRAIN_SEEDS[0]}-{TRAIN_SEEDS[-1]}", "purpose": "demo only"}
         save_checkpoint(model, config, args.out, name, seed=0, metadata=meta, half=True)
         log(f"saved {name}")

@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from CineMALib.atomic import atomic_write
 
 from . import result_set as rs
 from .context import SceneContext
 from .readback import view_labels
 from .report_nodes import rows_of_table
 from .report_rows import COLUMNS
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    temp = path.with_name(f".{uuid.uuid4().hex[:8]}-partial-{path.name}")
-    try:
-        write(temp)
-        os.replace(temp, path)
-    finally:
-        if temp.exists():
-            temp.unlink()
-    return path
 
 
 def write_report_csv(table: Any, path: Path) -> Path:
@@ -40,7 +28,7 @@ def write_report_csv(table: Any, path: Path) -> Path:
     writer.writerow(COLUMNS)
     for row in rows_of_table(table):
         writer.writerow(row.cells())
-    return _atomic(path, lambda p: p.write_text(buffer.getvalue(), encoding="utf-8"))
+    return atomic_write(path, lambda p: p.write_text(buffer.getvalue(), encoding="utf-8"))
 
 
 def _write_with(storage_class: str, node: Any, path: Path) -> Path:
@@ -52,7 +40,7 @@ def _write_with(storage_class: str, node: Any, path: Path) -> Path:
         if not storage.WriteData(node):
             raise OSError(f"Slicer could not write {path.name}")
 
-    return _atomic(path, write)
+    return atomic_write(path, write)
 
 
 def export_run(ctx: SceneContext, result: rs.ResultSet, folder: str | Path) -> list[Path]:

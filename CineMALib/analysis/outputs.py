@@ -24,7 +24,7 @@ from CineMALib.report import (
     write_summary_html,
     write_volume_plot,
 )
-from CineMALib.report.atomic import atomic_write_text
+from CineMALib.atomic import atomic_write_text
 from CineMALib.report.plots import has_curve
 from CineMALib.results import AnalysisResults
 from CineMALib.study import CineStudy

@@ -112,12 +112,29 @@ def available(head: str, options: AnalysisOptions, view: str) -> str | None:
     return None
 
 
+#: Hub failures already seen in this process: (checkpoint, seeds) -> message. A cohort analysed offline then fails
+#: each later study at once instead of waiting for the hub client's retries again (~30 s per checkpoint).
+_HUB_FAILURES: dict[tuple[str, tuple[int, ...]], str] = {}
+
+
 def load_head(head: str, options: AnalysisOptions, view: str, device: torch.device) -> HeadModels:
     """Load every seed of the head's checkpoint; raises :class:`CineMAWeightsError` saying what is missing."""
     name = checkpoint_name(head, options, view)
     reason = available(head, options, view)
     if reason is not None:
         raise CineMAWeightsError(f"cannot run {head} on {view}: {reason}")
+    key = (name, options.seeds)
+    if options.weights_dir is None and key in _HUB_FAILURES:
+        raise CineMAWeightsError(_HUB_FAILURES[key])
+    try:
+        return _load_seeds(name, options, device)
+    except CineMAWeightsError as err:
+        if options.weights_dir is None:
+            _HUB_FAILURES[key] = str(err)
+        raise
+
+
+def _load_seeds(name: str, options: AnalysisOptions, device: torch.device) -> HeadModels:
     models: list[nn.Module] = []
     spec: ModelSpec | None = None
     unit: str | None = None

@@ -14,37 +14,19 @@ left-posterior-superior``, trigger times in ``axis 3 index values`` with unit ms
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
 import nrrd
 import numpy as np
 
+from CineMALib.atomic import atomic_write
 from CineMALib.errors import CineMAInputError
 from CineMALib.io.detect import full_suffix
 from CineMALib.study import LPS_TO_RAS, CineView
 
 NIFTI = (".nii", ".nii.gz")
 NRRD = (".nrrd", ".seq.nrrd")
-
-
-def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path`` (same suffix), then move it over ``path``."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    suffix = full_suffix(target)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
 
 
 def _check_suffix(path: Path) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import MRImageStorage, ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, generate_uid
 
-from CineMALib.phantom.writers import atomic_write
+from CineMALib.atomic import atomic_write
 
 SERIES_DESCRIPTION = {"sax": "CINE SAX", "lax_2c": "CINE 2CH", "lax_3c": "CINE 3CH", "lax_4c": "CINE 4CH"}
 _STUDY_DATE, _STUDY_TIME = "20240101", "120000"

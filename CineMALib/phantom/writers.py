@@ -15,30 +15,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nibabel as nib
 import numpy as np
 
+from CineMALib.atomic import atomic_write
 from CineMALib.study import world_to_voxel
 
 FORMATS: tuple[str, ...] = ("nifti", "dicom")
 ACDC_GROUP = {"normal": "NOR", "dcm": "DCM", "hcm": "HCM"}
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a hidden temporary path with the same suffixes, then rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name.split('.')[0]}.tmp{os.getpid()}{''.join(path.suffixes)}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def _json_default(value: Any) -> Any:

@@ -8,7 +8,7 @@ from html import escape
 from pathlib import Path
 
 from CineMALib.measure.report import Measurement, Report
-from CineMALib.report.atomic import atomic_write_text
+from CineMALib.atomic import atomic_write_text
 
 STYLE = ("body{font-family:sans-serif;margin:1.5em;max-width:1200px}table{border-collapse:collapse}"
          "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top;font-size:13px}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from CineMALib.measure.report import Report
-from CineMALib.report.atomic import atomic_write_text
+from CineMALib.atomic import atomic_write_text
 
 
 def _point(p: np.ndarray) -> list[float] | None:

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.measure.report import Report
-from CineMALib.report.atomic import atomic_write_bytes
+from CineMALib.atomic import atomic_write_bytes
 
 COLOURS = {"LV": "tab:red", "RV": "tab:blue", "MYO": "tab:green"}
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from CineMALib.measure.report import Report
-from CineMALib.report.atomic import atomic_write_text
+from CineMALib.atomic import atomic_write_text
 
 FIXED_COLUMNS: tuple[str, ...] = (
     "ED frame", "ES frame", "LVEDV (mL)", "LVESV (mL)", "LVSV (mL)", "LVEF (%)", "LVM (g)",

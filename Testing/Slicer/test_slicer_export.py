@@ -65,14 +65,14 @@ def test_export_writes_csv_segmentations_and_landmarks(published, tmp_path, ctx)
 
 
 def test_failed_write_leaves_no_file(tmp_path):
-    from CineMASlicer.export import _atomic
+    from CineMALib.atomic import atomic_write
 
     def broken(path):
         path.write_text("half")
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        _atomic(tmp_path / "report.csv", broken)
+        atomic_write(tmp_path / "report.csv", broken)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -254,3 +254,21 @@ def test_landmarks_map_to_world_through_the_grid(phantom) -> None:
         in_plane = targets[i] - expected
         assert np.linalg.norm(in_plane) < 1.5  # within the 1 mm rounding (plus the through-plane offset)
         assert np.isnan(points[name][1]).all() and np.isfinite(points[name][2]).all()
+
+
+def test_hub_failures_are_not_retried_for_every_study(monkeypatch: pytest.MonkeyPatch) -> None:
+    import CineMALib.analysis.weights as weights
+
+    calls: list[str] = []
+
+    def offline(name: str, **kwargs) -> None:
+        calls.append(name)
+        raise CineMAWeightsError(f"cannot get checkpoint {name!r} from the hub")
+
+    monkeypatch.setattr(weights, "load_model", offline)
+    monkeypatch.setattr(weights, "_HUB_FAILURES", {})
+    options = AnalysisOptions(datasets={"regression_ef": "mnms"})
+    for _ in range(3):
+        with pytest.raises(CineMAWeightsError, match="regression_ef/mnms_sax"):
+            weights.load_head("regression_ef", options, "sax", torch.device("cpu"))
+    assert calls == ["regression_ef/mnms_sax"]

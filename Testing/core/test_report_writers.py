@@ -11,7 +11,7 @@ import pytest
 from CineMALib.measure import measure_labels
 from CineMALib.report import (read_landmarks_json, write_landmarks_json, write_measurements_csv, write_outputs,
                               write_report_csv, write_volume_plot)
-from CineMALib.report.atomic import atomic_write_text
+from CineMALib.atomic import atomic_write_text
 from CineMALib.results import ModelScore
 from CineMALib.study import StudyMetadata
 
