@@ -88,6 +88,12 @@ def _fmt(v: float) -> str:
     return "  n/a" if not np.isfinite(v) else f"{v:5.2f}"
 
 
+def _class_cell(s: StudyScore) -> str:
+    if not s.predicted_class:
+        return "n/a"
+    return ("ok " if s.predicted_class == PHANTOM_PATHOLOGY_CLASS[s.pathology] else "BAD ") + s.predicted_class
+
+
 def print_table(scores: list[StudyScore]) -> bool:
     """Per-study rows, then means against the targets; returns whether every target is met."""
     keys = [f"{n} {p}" for p in ("ED", "ES") for n in LABELS]
@@ -96,7 +102,7 @@ def print_table(scores: list[StudyScore]) -> bool:
     for s in scores:
         cells = [str(s.seed), s.pathology[:6], *(_fmt(s.dice.get(k, np.nan)) for k in keys), _fmt(s.d_lvef),
                  _fmt(s.d_rvef), _fmt(s.edv_err_pct), _fmt(s.landmark_mm),
-                 ("ok " if s.predicted_class == PHANTOM_PATHOLOGY_CLASS[s.pathology] else "BAD ") + s.predicted_class,
+                 _class_cell(s),
                  _fmt(s.ef_regression_err), f"{s.seconds:.0f}"]
         print(" ".join(f"{c:>7s}" for c in cells))
     dice_all = [v for s in scores for v in s.dice.values()]
@@ -114,9 +120,10 @@ def print_table(scores: list[StudyScore]) -> bool:
     for name in LABELS:
         vals = [v for s in scores for k, v in s.dice.items() if k.startswith(name)]
         print(f"  Dice {name:4s} mean {np.mean(vals):.3f} min {np.min(vals):.3f}" if vals else f"  Dice {name}: n/a")
-    acc = np.mean([s.predicted_class == PHANTOM_PATHOLOGY_CLASS[s.pathology] for s in scores if s.predicted_class])
-    print(f"  classifier accuracy {acc:.2f} (extra; no target); EF regression mean |err| "
-          f"{np.nanmean([s.ef_regression_err for s in scores]):.2f} points")
+    classified = [s.predicted_class == PHANTOM_PATHOLOGY_CLASS[s.pathology] for s in scores if s.predicted_class]
+    regressed = [s.ef_regression_err for s in scores if np.isfinite(s.ef_regression_err)]
+    print(f"  classifier accuracy {np.mean(classified):.2f}" if classified else "  classifier: not run (no weights)",
+          f"| EF regression mean |err| {np.mean(regressed):.2f} points" if regressed else "| EF regression: not run")
     return ok_all
 
 

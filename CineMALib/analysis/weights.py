@@ -24,6 +24,7 @@ from CineMALib.checkpoints import (
     model_spec_from_config,
     read_config_file,
 )
+from CineMALib.checkpoints.integrity import check_sums_files, sha256_file
 from CineMALib.checkpoints.weights import load_state_strict
 from CineMALib.errors import CineMAWeightsError
 
@@ -89,8 +90,11 @@ def _local_files(weights_dir: Path, name: str, seed: int) -> tuple[Path, Path]:
 
 
 def _load_unregistered(name: str, seed: int, weights_dir: Path, device: torch.device) -> tuple[nn.Module, ModelSpec]:
-    """A hub-layout checkpoint the registry does not list (e.g. demo weights): build from its config, load strictly."""
+    """A hub-layout checkpoint the registry does not list (e.g. demo weights): verify against SHA256SUMS when the
+    folder has one, build from its config, load strictly."""
     config_path, weights_path = _local_files(weights_dir, name, seed)
+    for path in (config_path, weights_path):  # a SHA256SUMS file in the folder, if any, must list the right hash
+        check_sums_files(weights_dir, path.relative_to(weights_dir).as_posix(), path, sha256_file(path))
     config = read_config_file(config_path)
     spec = model_spec_from_config(_TASK_CLASS[name.partition("/")[0]], config, str(config_path))
     model = instantiate(spec)

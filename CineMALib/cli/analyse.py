@@ -69,7 +69,7 @@ def _progress_bar(quiet: bool) -> tuple[CohortProgress | None, Callable[[], None
     """A tqdm bar on stderr that restarts for each stage of each study."""
     if quiet:
         return None, lambda: None
-    bar = tqdm(total=1, file=sys.stderr, leave=False, dynamic_ncols=True)
+    bar = tqdm(total=1, file=sys.stderr, leave=False, dynamic_ncols=True, disable=None)  # off when not a terminal
     state = {"key": None}
 
     def update(index: int, n: int, stage: str, done: int, total: int) -> None:
@@ -122,7 +122,8 @@ def analyse_to_folder(inputs: list, options: AnalysisOptions, out: Path, args: a
                     tqdm.write(f"{report.study_id}: {_summary(report)} -> {folder}", file=sys.stderr)
             if outcome.error is not None:
                 failures.append((outcome.label, outcome.error))
-                tqdm.write(f"cinema analyse: {outcome.label}: FAILED: {outcome.error}", file=sys.stderr)
+                where = "" if outcome.error.startswith(outcome.label) else f"{outcome.label}: "
+                tqdm.write(f"cinema analyse: FAILED: {where}{outcome.error}", file=sys.stderr)
             outcome.results = outcome.study = None  # free the label maps before the next study
             write_cohort_tables(reports, failures, out)
     finally:

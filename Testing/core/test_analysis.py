@@ -272,3 +272,17 @@ def test_hub_failures_are_not_retried_for_every_study(monkeypatch: pytest.Monkey
         with pytest.raises(CineMAWeightsError, match="regression_ef/mnms_sax"):
             weights.load_head("regression_ef", options, "sax", torch.device("cpu"))
     assert calls == ["regression_ef/mnms_sax"]
+
+
+def test_sha256sums_protect_unregistered_local_weights(phantom, tmp_path: Path) -> None:
+    import hashlib
+
+    weights = write_random_weights(tmp_path, names=("segmentation/phantom_sax",))
+    rel = "finetuned/segmentation/phantom_sax/phantom_sax_0.safetensors"
+    good = hashlib.sha256((weights / rel).read_bytes()).hexdigest()
+    (weights / "SHA256SUMS").write_text(f"{'0' * 64}  {rel}\n")
+    options = AnalysisOptions(weights=str(weights), device="cpu", fast=True, heads=("segmentation_sax",))
+    with pytest.raises(CineMAWeightsError, match="SHA256SUMS"):
+        analyse_study(phantom.study, options)
+    (weights / "SHA256SUMS").write_text(f"{good}  {rel}\n")
+    assert analyse_study(phantom.study, options).views["sax"].labels is not None
