@@ -25,12 +25,6 @@ def _set_list(name: str) -> list[str]:
     return [item.replace("${MODULE_NAME}", "CineMA") for item in match.group(1).split()]
 
 
-def _glob_patterns(name: str) -> list[str]:
-    match = re.search(rf"file\(\s*GLOB_RECURSE\s+{name}\b(.*?)\)", _cmake_text(), re.DOTALL)
-    assert match, f"file(GLOB_RECURSE {name} ...) not found"
-    return [p.replace("${PROJECT_SOURCE_DIR}/", "") for p in match.group(1).split() if "${PROJECT_SOURCE_DIR}/" in p]
-
-
 def test_every_module_script_is_listed_and_every_listed_script_exists():
     listed = set(_set_list("MODULE_PYTHON_SCRIPTS"))
     on_disk = {p.relative_to(REPO / "CineMA").as_posix() for p in (REPO / "CineMA").rglob("*.py")
@@ -50,12 +44,18 @@ def test_module_resources_are_listed_and_exist():
         assert f"Resources/{ui}/{name}" in listed, f"CineMA.py opens Resources/{ui}/{name}, which CMake does not list"
 
 
-def test_core_package_and_data_are_globbed_from_the_repository_root():
-    assert _glob_patterns("CINEMALIB_PYTHON_SCRIPTS") == ["CineMALib/*.py"]
-    assert _glob_patterns("CINEMA_CORE_RESOURCES") == ["Resources/*"]
-    assert (REPO / "CineMALib" / "__init__.py").is_file()
-    text = _cmake_text()
-    call = re.search(r"ctkMacroCompilePythonScript\((.*?)\n\s*\)", text, re.DOTALL)
+def test_core_scripts_and_data_are_listed_exactly():
+    """CineMALib and Resources ship with the module: every file on disk listed, every listed file present."""
+    scripts = set(_set_list("CINEMALIB_PYTHON_SCRIPTS"))
+    on_disk = {p.relative_to(REPO).as_posix() for p in (REPO / "CineMALib").rglob("*.py") if "__pycache__" not in p.parts}
+    assert on_disk - scripts == set(), "run scripts/update_cmake_lists.py: core scripts missing from CMake"
+    assert scripts - on_disk == set(), "listed core scripts that do not exist"
+    resources = set(_set_list("CINEMA_CORE_RESOURCES")) | set(_set_list("CINEMA_MODULE_RESOURCES"))
+    data = {p.relative_to(REPO).as_posix() for p in (REPO / "Resources").rglob("*")
+            if p.is_file() and not p.name.startswith(".")}
+    assert data - resources == set(), "run scripts/update_cmake_lists.py: resources missing from CMake"
+    assert resources - data == set(), "listed resources that do not exist"
+    call = re.search(r"ctkMacroCompilePythonScript\((.*?)\n\s*\)", _cmake_text(), re.DOTALL)
     assert call, "CineMALib and Resources are not installed"
     for needed in ("SOURCE_DIR ${PROJECT_SOURCE_DIR}", "${CINEMALIB_PYTHON_SCRIPTS}", "${CINEMA_MODULE_RESOURCES}",
                    "${CINEMA_CORE_RESOURCES}", "Slicer_QTSCRIPTEDMODULES_LIB_DIR", "NO_INSTALL_SUBDIR"):
