@@ -134,11 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true")
     parser.add_argument("--weights", default="demo")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-basal-check", action="store_true", help="skip the SAX-vs-LAX-4C end-slice check")
     args = parser.parse_args(argv)
     if any(1000 <= s < 1048 for s in args.seeds):
         print("warning: some seeds are demo training seeds (1000-1047)", file=sys.stderr)
     os.environ.setdefault("CINEMA_CACHE_DIR", "/tmp/cinema-bench-cache")
-    options = AnalysisOptions(weights=args.weights, fast=args.fast, device=args.device)
+    options = AnalysisOptions(weights=args.weights, fast=args.fast, device=args.device,
+                              basal_check=not args.no_basal_check)
     scores = []
     for seed in args.seeds:
         pathology = PATHOLOGIES[seed % len(PATHOLOGIES)]

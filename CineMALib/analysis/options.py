@@ -42,6 +42,7 @@ class AnalysisOptions:
     ``weights``: ``"official"`` (hub cache), ``"demo"`` (``Resources/demo``) or a folder in the hub layout.
     ``datasets``: head -> training data set (defaults per head; ``"phantom"`` for demo weights).
     ``seed`` or ``ensemble`` (seeds 0-2: mean probabilities, spread reported). ``fast``: segment ED and ES only.
+    ``basal_check``: clear SAX end slices whose structure the LAX-4C segmentation does not show (needs LAX-4C).
     """
 
     weights: str = "official"
@@ -52,6 +53,7 @@ class AnalysisOptions:
     fast: bool = False
     batch_size: int = 4
     heads: tuple[str, ...] = HEADS
+    basal_check: bool = True
 
     def __post_init__(self) -> None:
         if self.weights not in WEIGHT_SOURCES and not Path(self.weights).is_dir():

@@ -2,7 +2,8 @@
 
 Order (each step a plain call on plain data): locate the LV centre -> SAX model grid -> SAX segmentation (all frames,
 or in fast mode only ED and ES found from an intensity proxy) -> ED/ES -> LAX-4C segmentation -> landmark tracking on
-LAX 2C/4C -> classification and EF regression from the [ED, ES] pair. Heads are loaded one at a time and released
+LAX 2C/4C -> basal/apical slice check of the SAX labels against the 4C labels (then ED/ES again) -> classification
+and EF regression from the [ED, ES] pair. Heads are loaded one at a time and released
 after use, so peak memory is one head's weights plus one batch. Optional heads whose checkpoints are absent for the
 chosen weights are skipped and the reason recorded in ``provenance``; the SAX segmentation is required.
 """
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from CineMALib.analysis.basal import trim_with_lax_4c
 from CineMALib.analysis.landmarks import track_landmarks
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.scores import classify, regress
@@ -178,6 +180,25 @@ def _scores(run: _Run, grid: ModelGrid, ed: int, es: int) -> list[ModelScore]:
     return scores
 
 
+def _basal_check(run: _Run, results: AnalysisResults, frames: Sequence[int]) -> bool:
+    """Clear SAX end slices the LAX-4C segmentation contradicts (atrium taken for ventricle); True if any changed."""
+    lax = results.views.get("lax_4c")
+    if lax is None or lax.labels is None:
+        return False
+    changes = trim_with_lax_4c(results.views["sax"].labels, run.study["sax"], lax.labels, run.study["lax_4c"],
+                               frames, lax.analysed_frames)
+    if changes:
+        names = {1: "RV", 2: "MYO", 3: "LV"}
+        per_label: dict[str, int] = {}
+        for by_label in changes.values():
+            for label, slices in by_label.items():
+                per_label[names[label]] = per_label.get(names[label], 0) + len(slices)
+        run.provenance["basal/apical slice check"] = (
+            "cleared SAX end slices without that structure in the LAX-4C segmentation: "
+            + ", ".join(f"{name} {n} slice-frame(s)" for name, n in per_label.items()) + f" over {len(changes)} frame(s)")
+    return bool(changes)
+
+
 def _check_study(study: CineStudy) -> None:
     if "sax" not in study:
         raise CineMAInputError(study.source, "no short-axis (sax) cine: the analysis needs a SAX stack "
@@ -221,7 +242,9 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
         results.views["sax"] = ViewResult("sax", sax.affine.copy(), labels, tuple(frames))
     centre = lv_centroid_world(labels[..., ed], sax.affine) if labels is not None else None
     _lax_views(run, results, loc.center_world if centre is None else centre, ed, es)
-    results.scores = _scores(run, grid, ed, es)
+    if labels is not None and options.basal_check and _basal_check(run, results, frames):
+        results.ed_frame, results.es_frame, results.phase_method = _phases(run, labels, frames, estimate, loc)
+    results.scores = _scores(run, grid, results.ed_frame, results.es_frame)
     results.provenance = run.provenance
     run.report("done", 1, 1)
     return results

@@ -3,7 +3,9 @@
 Why here and not in ``checkpoints``: the mapping from a pipeline head + data set + view to a checkpoint name, and
 the rule "optional heads are skipped when their weights are absent", are analysis decisions. Loading itself goes
 through :func:`CineMALib.checkpoints.load_model`; names the registry does not list (the demo weights' ``phantom``
-folders) are loaded from the local folder with the same config reader and strict state-dict check.
+folders) and every bundled demo checkpoint are loaded from the local folder with the same config reader, the
+folder's ``SHA256SUMS`` and the strict state-dict check (no integrity records are written for bundled files, so an
+upgraded package with new demo weights does not trip over records of the old ones).
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def _load_seeds(name: str, options: AnalysisOptions, device: torch.device) -> He
     unit: str | None = None
     source = "local" if options.weights_dir is not None else "hub"
     for seed in options.seeds:
-        if _registered(name) is not None:
+        if _registered(name) is not None and options.weights != "demo":
             loaded = load_model(name, seed=seed, weights_dir=options.weights_dir, device=device)
             model, spec, source = loaded.model, loaded.spec, loaded.source
             unit = loaded.regression.unit if loaded.regression is not None else None

@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="training data set of a head, e.g. segmentation_sax=mnms (repeatable)")
     parser.add_argument("--heads", nargs="+", choices=HEADS, default=list(HEADS), help="heads to run")
     parser.add_argument("--fast", action="store_true", help="segment only ED and ES (found from image intensity)")
+    parser.add_argument("--no-basal-check", action="store_true",
+                        help="keep SAX end slices even where the LAX-4C segmentation shows no such structure")
     parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES, help="where the models run")
     parser.add_argument("--batch-size", type=int, default=4, help="frames per model call")
     parser.add_argument("--height", type=float, metavar="CM", help="height in cm (overrides the file's)")
@@ -62,7 +64,7 @@ def options_from_args(args: argparse.Namespace) -> AnalysisOptions:
     """Validated analysis options (a bad choice fails here, before any model runs)."""
     return AnalysisOptions(weights=args.weights, datasets=_datasets(args.dataset), seed=args.seed,
                            ensemble=args.ensemble, device=args.device, fast=args.fast, batch_size=args.batch_size,
-                           heads=tuple(args.heads))
+                           heads=tuple(args.heads), basal_check=not args.no_basal_check)
 
 
 def _progress_bar(quiet: bool) -> tuple[CohortProgress | None, Callable[[], None]]:
@@ -86,7 +88,8 @@ def _progress_bar(quiet: bool) -> tuple[CohortProgress | None, Callable[[], None
 
 def _apply_overrides(outcome: StudyOutcome, args: argparse.Namespace) -> None:
     meta = outcome.study.metadata  # type: ignore[union-attr]
-    for field, value in (("height_cm", args.height), ("weight_kg", args.weight), ("sex", args.sex)):
+    for field, flag in (("height_cm", "height"), ("weight_kg", "weight"), ("sex", "sex")):
+        value = getattr(args, flag, None)
         if value is not None:
             setattr(meta, field, value)
 
