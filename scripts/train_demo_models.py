@@ -319,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     data = load_samples(TRAIN_SEEDS[: args.studies], args.cache_dir, log=log)
     log(f"data ready: {time.perf_counter() - wall:.0f} s")
     segmenter = _saved_segmenter(args.out) if "segmentation/phantom_sax" not in args.only else None
-    for i, name in enumerate(args.only):
+    for name in args.only:
+        i = list(PLAN).index(name)  # a model's seed does not depend on which others are trained in the same run
         if name in DATA_KEY:
             model, config = train_dense(name, data, seed=i), demo_config(name)
             if name == "segmentation/phantom_sax":
