@@ -42,7 +42,7 @@ SIGMA_PX = 3.0  # landmark heatmap Gaussian (official: 3 px)
 # name -> (crop steps, crop size, crop batch, full steps, full batch, learning rate)
 PLAN: dict[str, tuple[int, int, int, int, int, float]] = {
     "segmentation/phantom_sax": (700, 96, 4, 150, 2, 2e-3),
-    "segmentation/phantom_lax_4c": (260, 128, 8, 40, 4, 2e-3),
+    "segmentation/phantom_lax_4c": (600, 128, 8, 300, 4, 2e-3),
     "landmark_heatmap/lax_2c": (100, 128, 8, 250, 4, 2e-3),
     "landmark_heatmap/lax_4c": (100, 128, 8, 250, 4, 2e-3),
     "classification_cvd/phantom_sax": (0, 0, 0, 120, 4, 5e-4),
