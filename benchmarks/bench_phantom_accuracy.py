@@ -4,8 +4,8 @@
 
 Per study: Dice of LV / MYO / RV at the true ED and ES frames (SAX, the study's own grid), |dLVEF| and |dRVEF| in
 points and the LVEDV error in % against the phantom's *discretised* truth (its labels measured the same way), mean
-landmark distance (mm, 2C and 4C, all frames), and the classifier / EF-regression outputs. Targets (demo models):
-Dice >= 0.90, |dLVEF| <= 3, |dRVEF| <= 5, EDV within 10 %, landmark error <= 3 mm. Training seeds are 1000-1047;
+landmark distance (mm, 2C and 4C, all frames), and the classifier / EF-regression outputs. Targets (demo models),
+met by every study: Dice >= 0.90, |dLVEF| <= 3, |dRVEF| <= 5, EDV within 10 %, landmark error <= 3 mm. Training seeds are 1000-1047;
 the default seeds here are 100-105 (two of each pathology).
 """
 
@@ -95,7 +95,7 @@ def _class_cell(s: StudyScore) -> str:
 
 
 def print_table(scores: list[StudyScore]) -> bool:
-    """Per-study rows, then means against the targets; returns whether every target is met."""
+    """Per-study rows, then the worst study and the mean against each target; True when every study meets all."""
     keys = [f"{n} {p}" for p in ("ED", "ES") for n in LABELS]
     head = ["seed", "path", *keys, "|dLVEF|", "|dRVEF|", "EDV%", "lmk mm", "class", "|dEFreg|", "s"]
     print(" ".join(f"{h:>7s}" for h in head))
@@ -105,18 +105,19 @@ def print_table(scores: list[StudyScore]) -> bool:
                  _class_cell(s),
                  _fmt(s.ef_regression_err), f"{s.seconds:.0f}"]
         print(" ".join(f"{c:>7s}" for c in cells))
-    dice_all = [v for s in scores for v in s.dice.values()]
-    means = {"Dice": (min(dice_all) if dice_all else np.nan, ">="),
-             "|dLVEF|": (np.nanmean([s.d_lvef for s in scores]), "<="),
-             "|dRVEF|": (np.nanmean([s.d_rvef for s in scores]), "<="),
-             "|EDV err| %": (np.nanmean([s.edv_err_pct for s in scores]), "<="),
-             "landmark mm": (np.nanmean([s.landmark_mm for s in scores]), "<=")}
+    per_study = {"Dice": [min(s.dice.values()) if s.dice else np.nan for s in scores],
+                 "|dLVEF|": [s.d_lvef for s in scores], "|dRVEF|": [s.d_rvef for s in scores],
+                 "|EDV err| %": [s.edv_err_pct for s in scores], "landmark mm": [s.landmark_mm for s in scores]}
     ok_all = True
-    print("\nsummary (Dice: minimum over structures, phases and studies; others: mean over studies)")
-    for key, (value, op) in means.items():
-        ok = value >= TARGETS[key] if op == ">=" else value <= TARGETS[key]
-        ok_all &= bool(ok)
-        print(f"  {key:12s} {value:7.3f}  target {op} {TARGETS[key]:g}  {'PASS' if ok else 'FAIL'}")
+    print("\nsummary: every study must meet each target (Dice: the lowest of LV/MYO/RV at ED and ES)")
+    for key, values in per_study.items():
+        higher_is_better = key == "Dice"
+        worst = np.nanmin(values) if higher_is_better else np.nanmax(values)
+        ok = bool(worst >= TARGETS[key]) if higher_is_better else bool(worst <= TARGETS[key])
+        ok_all &= ok
+        op = ">=" if higher_is_better else "<="
+        print(f"  {key:12s} worst {worst:7.3f}  mean {np.nanmean(values):7.3f}  target {op} {TARGETS[key]:g}  "
+              f"{'PASS' if ok else 'FAIL'}")
     for name in LABELS:
         vals = [v for s in scores for k, v in s.dice.items() if k.startswith(name)]
         print(f"  Dice {name:4s} mean {np.mean(vals):.3f} min {np.min(vals):.3f}" if vals else f"  Dice {name}: n/a")

@@ -20,9 +20,10 @@ from CineMALib.preprocess import frame_batch, lax_model_grid, sax_model_grid, st
 from CineMALib.results import LANDMARK_NAMES
 from CineMALib.study import voxel_to_world
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 JITTER_MM = 12.0  # standard deviation of the window-centre jitter (world mm, each axis)
 N_SAX_FRAMES = 6  # ED, ES and random frames per study, each with its own jittered window
+N_SAX_REFINE_FRAMES = 8  # a second set (own random stream, so the first set is unchanged): ED, ES and 6 others
 N_LAX_FRAMES = 8
 N_PAIR_WINDOWS = 3  # [ED, ES] pairs per study for the classifier / regressor
 
@@ -41,14 +42,15 @@ def _frames(rng: np.random.Generator, n_frames: int, ed: int, es: int, count: in
     return [ed, es, *rng.choice(others, size=count - 2, replace=False).tolist()]
 
 
-def _sax_samples(ph, rng: np.random.Generator, centre: np.ndarray, ed: int, es: int) -> dict[str, np.ndarray]:
+def _sax_samples(ph, rng: np.random.Generator, centre: np.ndarray, ed: int, es: int, count: int = N_SAX_FRAMES,
+                 key: str = "sax") -> dict[str, np.ndarray]:
     sax, lab = ph.study["sax"], ph.labels["sax"]
     xs, ys = [], []
-    for t in _frames(rng, sax.n_frames, ed, es, N_SAX_FRAMES):
+    for t in _frames(rng, sax.n_frames, ed, es, count):
         grid = sax_model_grid(sax, centre + rng.normal(0.0, JITTER_MM, 3))
         xs.append(frame_batch(sax, grid, [t])[0, 0].astype(np.float16))
         ys.append(grid.to_model(lab[..., t].astype(np.float32), order=0).astype(np.uint8))
-    return {"sax_x": np.stack(xs), "sax_y": np.stack(ys)}
+    return {f"{key}_x": np.stack(xs), f"{key}_y": np.stack(ys)}
 
 
 def _lax_samples(ph, rng: np.random.Generator, centre: np.ndarray, view: str, ed: int,
@@ -84,25 +86,44 @@ def study_samples(seed: int) -> dict[str, np.ndarray]:
     for view in ("lax_2c", "lax_4c"):
         out.update(_lax_samples(ph, rng, centre, view, ed, es))
     out.update(_pair_samples(ph, rng, centre, ed, es))
+    refine_rng = np.random.default_rng(np.random.SeedSequence([seed, 4243]))
+    out.update(_sax_samples(ph, refine_rng, centre, ed, es, N_SAX_REFINE_FRAMES, key="sax_refine"))
     return out
 
 
-def load_samples(seeds: list[int], cache_dir: Path, log=print) -> dict[str, np.ndarray]:
-    """Samples of all ``seeds`` concatenated per key, generating and caching the missing ones."""
+def _cached_samples(seed: int, folder: Path) -> dict[str, np.ndarray]:
+    """One study's samples, from the cache or generated and cached (atomically, so workers never see half a file)."""
+    path = folder / f"{seed}.npz"
+    if path.is_file():
+        with np.load(path) as data:
+            return {k: data[k] for k in data.files}
+    sample = study_samples(seed)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **sample)
+    tmp.replace(path)
+    return sample
+
+
+def load_samples(seeds: list[int], cache_dir: Path, log=print, workers: int = 1) -> dict[str, np.ndarray]:
+    """Samples of all ``seeds`` concatenated per key, generating and caching the missing ones.
+
+    Phantom generation is single-threaded numpy, so ``workers`` processes (one per core) divide its wall time;
+    the result does not depend on ``workers`` (each study has its own seeded streams, order is kept)."""
     folder = Path(cache_dir) / f"v{CACHE_VERSION}"
     folder.mkdir(parents=True, exist_ok=True)
     parts: dict[str, list[np.ndarray]] = {}
-    for i, seed in enumerate(seeds):
-        path = folder / f"{seed}.npz"
-        if path.is_file():
-            with np.load(path) as data:
-                sample = {k: data[k] for k in data.files}
-        else:
-            sample = study_samples(seed)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, **sample)
-            tmp.replace(path)
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+        samples = pool.map(_cached_samples, seeds, [folder] * len(seeds))
+    else:
+        pool, samples = None, (_cached_samples(seed, folder) for seed in seeds)
+    for i, (seed, sample) in enumerate(zip(seeds, samples)):
         for key, value in sample.items():
             parts.setdefault(key, []).append(value)
         log(f"data: study {i + 1}/{len(seeds)} (seed {seed}) ready")
+    if pool is not None:
+        pool.shutdown()
     return {key: np.concatenate(values) for key, values in parts.items()}

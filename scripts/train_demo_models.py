@@ -48,6 +48,10 @@ PLAN: dict[str, tuple[int, int, int, int, int, float]] = {
     "classification_cvd/phantom_sax": (0, 0, 0, 120, 4, 5e-4),
     "regression_ef/phantom_sax": (0, 0, 0, 150, 4, 5e-4),
 }
+# name -> (steps, batch, learning rate, soft-Dice weight, end-slice weight) of the refine phase (see ``refine``)
+REFINE: dict[str, tuple[int, int, float, float, float]] = {
+    "segmentation/phantom_sax": (100, 2, 1e-3, 0.5, 4.0),
+}
 FOREGROUND_CROP = 0.75  # share of crops whose offsets keep the window centre (the jittered LV centre) inside
 DATA_KEY = {"segmentation/phantom_sax": "sax", "segmentation/phantom_lax_4c": "lax_4c",
             "landmark_heatmap/lax_2c": "lax_2c", "landmark_heatmap/lax_4c": "lax_4c"}
@@ -77,10 +81,32 @@ def dice_loss(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return 1.0 - ((2 * inter + 1.0) / (denom + 1.0)).mean()
 
 
-def seg_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def end_slice_weights(target: torch.Tensor, weight: float) -> torch.Tensor:
+    """Voxel weights (B, X, Y, Z): ``weight`` on the two slices at each end of every structure's extent, 1 elsewhere.
+
+    Why: the basal slices (cut obliquely by the valve planes, atrium above) and the apical cap are where volumes go
+    wrong, yet they are a small share of the voxels; a slice-wise cue is all that tells ventricle from atrium there."""
+    w = torch.ones(target.shape, dtype=torch.float32)
+    if target.ndim != 4 or weight == 1.0:
+        return w
+    for b in range(target.shape[0]):
+        for label in target[b].unique().tolist():
+            if label == 0:
+                continue
+            z = torch.nonzero((target[b] == label).any(0).any(0)).flatten()
+            ends = {int(z.min()), int(z.min()) + 1, int(z.max()), int(z.max()) - 1}
+            w[b, :, :, [k for k in ends if 0 <= k < target.shape[-1]]] = weight
+    return w
+
+
+def seg_loss(logits: torch.Tensor, target: torch.Tensor, dice_weight: float = 1.0,
+             end_weight: float = 1.0) -> torch.Tensor:
+    """Cross-entropy (end slices weighted, see ``end_slice_weights``) + ``dice_weight`` x soft Dice."""
     probs = torch.softmax(logits, 1)
     onehot = F.one_hot(target.long(), logits.shape[1]).movedim(-1, 1).float()
-    return F.cross_entropy(logits, target.long()) + dice_loss(probs[:, 1:], onehot[:, 1:])
+    ce = F.cross_entropy(logits, target.long(), reduction="none")
+    w = end_slice_weights(target, end_weight)
+    return (ce * w).sum() / w.sum() + dice_weight * dice_loss(probs[:, 1:], onehot[:, 1:])
 
 
 def heatmaps(points: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -155,8 +181,27 @@ class DenseBatches:
         return x, y, (a, b)
 
 
+def _train_step(model: nn.Module, opt: torch.optim.Optimizer, view: str, x: torch.Tensor, y: np.ndarray,
+                offset: tuple[int, int], gen: torch.Generator, landmark: bool, dice_weight: float = 1.0,
+                end_weight: float = 1.0) -> float:
+    """One augmented optimiser step on a batch; returns the loss."""
+    model.train()
+    logits = model({view: _channels_last(augment(x, gen))})[view]
+    if landmark:
+        pts = torch.from_numpy(y.astype(np.float32)) - torch.tensor(offset, dtype=torch.float32)
+        loss = heatmap_loss(logits, heatmaps(pts, tuple(x.shape[2:4])))
+    else:
+        loss = seg_loss(logits, torch.from_numpy(y.astype(np.int64)), dice_weight, end_weight)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+    opt.step()
+    return float(loss.item())
+
+
 def train_dense(name: str, data: dict[str, np.ndarray], seed: int) -> nn.Module:
-    """Crop phase then full-size phase for a ConvUNetR head; returns the full-size model."""
+    """Crop phase then full-size phase (then the refine phase, if planned) for a ConvUNetR head; returns the
+    full-size model."""
     crop_steps, crop, crop_batch, full_steps, full_batch, lr = PLAN[name]
     key = DATA_KEY[name]
     view = "sax" if key == "sax" else key
@@ -194,27 +239,41 @@ def train_dense(name: str, data: dict[str, np.ndarray], seed: int) -> nn.Module:
             opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=1e-4)
         for group in opt.param_groups:
             group["lr"] = _cosine(step, total, lr)
-        model.train()
         x, y, (a, b) = batches.draw(crop_batch if in_crop else full_batch, crop if in_crop else None)
         if in_crop:
             g = crop // 16
             sub = table[a // 16:a // 16 + g, b // 16:b // 16 + g].reshape(1, -1, table.shape[-1])
             model.enc_down_dict[view].pos_embed.data.copy_(sub)
-        x = _channels_last(augment(x, gen))
-        logits = model({view: x})[view]
-        if landmark:
-            pts = torch.from_numpy(y.astype(np.float32)) - torch.tensor([a, b], dtype=torch.float32)
-            loss = heatmap_loss(logits, heatmaps(pts, tuple(x.shape[2:4])))
-        else:
-            loss = seg_loss(logits, torch.from_numpy(y.astype(np.int64)))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
+        loss = _train_step(model, opt, view, x, y, (a, b), gen, landmark)
         if step % 20 == 0 or step == total - 1:
-            log(f"{name}: step {step + 1}/{total} ({'crop' if in_crop else 'full'}) loss {loss.item():.4f} "
+            log(f"{name}: step {step + 1}/{total} ({'crop' if in_crop else 'full'}) loss {loss:.4f} "
                 f"({time.perf_counter() - start:.0f} s)")
+    if name in REFINE:
+        refine(name, full_model, data, seed)
     return full_model.to(memory_format=torch.contiguous_format).eval()
+
+
+def refine(name: str, model: nn.Module, data: dict[str, np.ndarray], seed: int) -> None:
+    """A second, shorter cosine cycle at full size on the planned samples plus the refine set (own random
+    streams), with the soft-Dice term down-weighted (Dice pulls the thin myocardium outward on uncertain boundary
+    pixels; cross-entropy places boundaries where they belong) and the end slices of each structure up-weighted."""
+    steps, batch, lr, dice_weight, end_weight = REFINE[name]
+    key = DATA_KEY[name]
+    x = np.concatenate([data[f"{key}_x"], data[f"{key}_refine_x"]])
+    y = np.concatenate([data[f"{key}_y"], data[f"{key}_refine_y"]])
+    batches = DenseBatches(x, y, np.random.default_rng(seed + 100), dense_target=True)
+    gen = torch.Generator().manual_seed(seed + 100)
+    model = model.to(memory_format=torch.channels_last_3d)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=1e-4)
+    start = time.perf_counter()
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = _cosine(step, steps, lr, warmup=10)
+        xb, yb, offset = batches.draw(batch, None)
+        loss = _train_step(model, opt, key, xb, yb, offset, gen, landmark=False, dice_weight=dice_weight,
+                           end_weight=end_weight)
+        if step % 20 == 0 or step == steps - 1:
+            log(f"{name}: refine step {step + 1}/{steps} loss {loss:.4f} ({time.perf_counter() - start:.0f} s)")
 
 
 def _init_from_encoder(model: nn.Module, segmenter: nn.Module) -> None:
@@ -289,6 +348,8 @@ def _saved_segmenter(out: Path) -> nn.Module | None:
 def _scaled(scale: float) -> None:
     for name, (cs, c, cb, fs, fb, lr) in PLAN.items():
         PLAN[name] = (max(1, round(cs * scale)) if cs else 0, c, cb, max(1, round(fs * scale)), fb, lr)
+    for name, (steps, *rest) in REFINE.items():
+        REFINE[name] = (max(1, round(steps * scale)), *rest)
 
 
 def write_sums(out: Path) -> None:
@@ -316,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.with_scores:
         args.only = list(dict.fromkeys([*args.only, *(n for n in PLAN if n not in DATA_KEY)]))
     wall, cpu = time.perf_counter(), time.process_time()
-    data = load_samples(TRAIN_SEEDS[: args.studies], args.cache_dir, log=log)
+    data = load_samples(TRAIN_SEEDS[: args.studies], args.cache_dir, log=log, workers=args.threads)
     log(f"data ready: {time.perf_counter() - wall:.0f} s")
     segmenter = _saved_segmenter(args.out) if "segmentation/phantom_sax" not in args.only else None
     for name in args.only:
