@@ -8,6 +8,8 @@ a SAX slice claims a structure across that line (chord >= 5 mm) but the matching
 that chord, the slice is contradicted. Contradicted slices are cleared only in contiguous runs from either end of
 the stack (never a slice between two kept ones); a structure that does not cross the 4C line (e.g. the RV outflow
 tract, out of the 4C plane) is never judged; at least one slice always keeps the label.
+The reverse (an end slice the SAX model left empty or narrow where the 4C shows the ventricle) cannot be repaired
+without a contour, so :func:`uncovered_end_slices` only names it for review.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ MIN_BAND_PIXELS = 20  # fewer 4C band pixels inside the 4C image: no evidence, l
 MIN_CHORD_MM = 5.0  # the SAX structure must cross the 4C line over at least this length to be judged
 CHORD_RATIO = 0.4  # contradiction: the 4C shows less than this fraction of the chord the SAX slice claims
 SLIVER = 0.1  # an end slice with less than this fraction of the label's largest slice area
+MISSED_RATIO = 0.5  # coverage warning: the 4C crosses the next slice over at least this share of its chord on the
+#                     last labelled slice
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -115,3 +119,52 @@ def trim_with_lax_4c(sax_labels: np.ndarray, sax: CineView, lax_labels: np.ndarr
             if cleared:
                 changes.setdefault(int(t), {})[label] = cleared
     return changes
+
+
+def _lax_chord(bands: _Bands, k: int, label: int, lax_flat: np.ndarray) -> float:
+    """Length (mm) of ``label`` in the 4C frame along the intersection line with SAX slice ``k`` (0 if no line)."""
+    if bands.lax[k].size < MIN_BAND_PIXELS:
+        return 0.0
+    return float(np.count_nonzero(lax_flat[bands.lax[k]] == label)) * bands.lax_mm
+
+
+def uncovered_end_slices(sax_labels: np.ndarray, sax: CineView, lax_labels: np.ndarray, lax: CineView,
+                         frames: Sequence[int], lax_frames: Sequence[int]) -> list[str]:
+    """Warnings for a ventricle's end slices that the 4C segmentation says are under-covered: an end slice whose
+    label crosses the 4C line over less than ``MISSED_RATIO`` of the 4C chord, or an empty slice just beyond the
+    labelled range that the 4C label crosses.
+
+    The opposite of :func:`trim_with_lax_4c` and never an edit: a slice the SAX model left (nearly) empty has no
+    contour to restore, so the user is told which slice to review (typically the basal slice at end diastole, cut
+    obliquely by the valve plane). Checked for the LV and RV blood pools on ``frames`` (e.g. ED and ES).
+    """
+    if sax.shape[2] < 3 or not lax.is_2d:
+        return []
+    bands = _Bands(sax, lax)
+    analysed = set(lax_frames)
+    names = {LV: "LV", RV: "RV"}
+    warnings: list[str] = []
+    for t in frames:
+        t_lax = lax_frame(int(t), sax.n_frames, lax.n_frames)
+        if t_lax not in analysed:
+            continue
+        lax_flat = lax_labels[..., 0, t_lax].ravel()
+        for label, name in names.items():
+            labelled = np.flatnonzero((sax_labels[..., t] == label).any(axis=(0, 1)))
+            if labelled.size == 0:
+                continue
+            for edge, beyond in ((labelled[0], labelled[0] - 1), (labelled[-1], labelled[-1] + 1)):
+                inside = _lax_chord(bands, edge, label, lax_flat)
+                claimed = np.count_nonzero(sax_labels[:, :, edge, t][bands.sax[edge]] == label) * bands.sax_mm
+                if inside >= MIN_CHORD_MM and claimed < MISSED_RATIO * inside:
+                    warnings.append(f"{name} frame {int(t)}: SAX slice {int(edge)} crosses the 4-chamber plane over "
+                                    f"{claimed:.0f} mm, the 4-chamber segmentation over {inside:.0f} mm; review that "
+                                    f"slice")
+                if not 0 <= beyond < sax.shape[2]:
+                    continue
+                chord = _lax_chord(bands, beyond, label, lax_flat)
+                if chord >= MIN_CHORD_MM and chord >= MISSED_RATIO * inside:
+                    warnings.append(f"{name} frame {int(t)}: SAX slice {int(beyond)} has no {name} but the 4-chamber "
+                                    f"segmentation crosses it over {chord:.0f} mm (slice {int(edge)}: {inside:.0f} mm);"
+                                    f" review that slice")
+    return warnings

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from CineMALib.analysis.basal import trim_with_lax_4c
+from CineMALib.analysis.basal import trim_with_lax_4c, uncovered_end_slices
 from CineMALib.analysis.landmarks import track_landmarks
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.scores import classify, regress
@@ -199,6 +199,22 @@ def _basal_check(run: _Run, results: AnalysisResults, frames: Sequence[int]) -> 
     return bool(changes)
 
 
+#: Provenance key of the slice-coverage review warnings (shown by the CLI and in the HTML summary).
+COVERAGE_WARNING = "review: slice coverage"
+
+
+def _coverage_check(run: _Run, results: AnalysisResults) -> None:
+    """Record SAX slices beyond a ventricle's labelled range at ED/ES that the LAX-4C segmentation says it crosses."""
+    lax = results.views.get("lax_4c")
+    if lax is None or lax.labels is None:
+        return
+    frames = sorted({results.ed_frame, results.es_frame})
+    warnings = uncovered_end_slices(results.views["sax"].labels, run.study["sax"], lax.labels, run.study["lax_4c"],
+                                    frames, lax.analysed_frames)
+    if warnings:
+        run.provenance[COVERAGE_WARNING] = "; ".join(warnings)
+
+
 def _check_study(study: CineStudy) -> None:
     if "sax" not in study:
         raise CineMAInputError(study.source, "no short-axis (sax) cine: the analysis needs a SAX stack "
@@ -244,6 +260,8 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
     _lax_views(run, results, loc.center_world if centre is None else centre, ed, es)
     if labels is not None and options.basal_check and _basal_check(run, results, frames):
         results.ed_frame, results.es_frame, results.phase_method = _phases(run, labels, frames, estimate, loc)
+    if labels is not None:
+        _coverage_check(run, results)
     results.scores = _scores(run, grid, results.ed_frame, results.es_frame)
     results.provenance = run.provenance
     run.report("done", 1, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from CineMALib.analysis.basal import _end_runs, trim_with_lax_4c
+from CineMALib.analysis.basal import _end_runs, trim_with_lax_4c, uncovered_end_slices
 from CineMALib.labels import LV, RV
 from CineMALib.study import CineView
 
@@ -66,3 +66,47 @@ def test_end_runs_rules() -> None:
     sliver = np.array([0, 50, 50, 50, 2, 0])
     assert _end_runs(sliver, np.array([0, 0, 0, 1, 0, 0], bool)) == [3, 4]  # a sliver goes with its neighbour
     assert _end_runs(sliver, no) == []
+
+
+def _lv_in_4c_on_slices_1_to_6() -> np.ndarray:
+    lax_labels = np.zeros((40, 40, 1, 1), np.uint8)
+    lax_labels[14:27, 4:32, 0, 0] = LV  # z = 8 to 62 mm: crosses SAX slices 1-6
+    return lax_labels
+
+
+def test_coverage_warning_names_an_empty_slice_the_4c_crosses_and_edits_nothing() -> None:
+    sax, lax = _views()
+    sax_labels = np.zeros((40, 40, 8, 1), np.uint8)
+    _disk(range(1, 7), (20, 20), 6, LV, sax_labels)
+    assert uncovered_end_slices(sax_labels, sax, _lv_in_4c_on_slices_1_to_6(), lax, [0], [0]) == []
+    sax_labels[..., 6, 0] = 0  # the SAX model missed the basal slice
+    before = sax_labels.copy()
+    warnings = uncovered_end_slices(sax_labels, sax, _lv_in_4c_on_slices_1_to_6(), lax, [0], [0])
+    assert len(warnings) == 1 and "LV frame 0: SAX slice 6 has no LV" in warnings[0]
+    np.testing.assert_array_equal(sax_labels, before)
+
+
+def test_coverage_warning_names_an_end_slice_far_narrower_than_the_4c() -> None:
+    sax, lax = _views()
+    sax_labels = np.zeros((40, 40, 8, 1), np.uint8)
+    _disk(range(1, 6), (20, 20), 6, LV, sax_labels)
+    _disk(range(6, 7), (20, 20), 1, LV, sax_labels)  # slice 6 keeps only a sliver of LV on the 4C line
+    lax_labels = _lv_in_4c_on_slices_1_to_6()
+    warnings = uncovered_end_slices(sax_labels, sax, lax_labels, lax, [0], [0])
+    assert len(warnings) == 1 and "SAX slice 6 crosses the 4-chamber plane" in warnings[0]
+
+
+def test_coverage_warning_on_a_phantom_true_labels_pass_and_a_dropped_basal_slice_is_named() -> None:
+    from CineMALib.phantom import generate_phantom
+
+    ph = generate_phantom(3, "normal", n_frames=6)
+    sax_labels, lax_labels = ph.labels["sax"].copy(), ph.labels["lax_4c"]
+    ed = int(ph.truth["discretised"]["ED frame"])
+    frames = list(range(ph.study["lax_4c"].n_frames))
+    args = (ph.study["sax"], lax_labels, ph.study["lax_4c"], [ed], frames)
+    assert uncovered_end_slices(sax_labels, *args) == []
+    top = int(np.flatnonzero((sax_labels[..., ed] == LV).any(axis=(0, 1)))[-1])
+    plane = sax_labels[:, :, top, ed]
+    plane[plane == LV] = 0
+    warnings = uncovered_end_slices(sax_labels, *args)
+    assert any(w.startswith(f"LV frame {ed}: SAX slice {top} has no LV") for w in warnings), warnings
