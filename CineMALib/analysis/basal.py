@@ -58,15 +58,22 @@ class _Bands:
         self.sax_mm = float(np.prod(sax.spacing[:2])) / width  # band pixel count -> chord length (mm)
         self.lax_mm = float(np.prod(lax.spacing[:2])) / width
 
+    def sax_chord(self, k: int, label: int, sax_plane: np.ndarray) -> float:
+        """Length (mm) of ``label`` in SAX slice ``k`` along its intersection line with the 4C plane."""
+        return float(np.count_nonzero(sax_plane[self.sax[k]] == label)) * self.sax_mm
+
+    def lax_chord(self, k: int, label: int, lax_flat: np.ndarray) -> float:
+        """Length (mm) of ``label`` in the 4C frame along the line of SAX slice ``k`` (0 if too few band pixels)."""
+        if self.lax[k].size < MIN_BAND_PIXELS:
+            return 0.0
+        return float(np.count_nonzero(lax_flat[self.lax[k]] == label)) * self.lax_mm
+
     def contradicted(self, k: int, label: int, sax_plane: np.ndarray, lax_flat: np.ndarray) -> bool:
         """True when slice ``k`` claims ``label`` across the 4C line but the 4C frame shows (almost) none there."""
         if self.lax[k].size < MIN_BAND_PIXELS:
             return False
-        chord_sax = np.count_nonzero(sax_plane[self.sax[k]] == label) * self.sax_mm
-        if chord_sax < MIN_CHORD_MM:
-            return False
-        chord_lax = np.count_nonzero(lax_flat[self.lax[k]] == label) * self.lax_mm
-        return chord_lax < CHORD_RATIO * chord_sax
+        chord_sax = self.sax_chord(k, label, sax_plane)
+        return chord_sax >= MIN_CHORD_MM and self.lax_chord(k, label, lax_flat) < CHORD_RATIO * chord_sax
 
 
 def _end_runs(area: np.ndarray, contradicted: np.ndarray) -> list[int]:
@@ -121,13 +128,6 @@ def trim_with_lax_4c(sax_labels: np.ndarray, sax: CineView, lax_labels: np.ndarr
     return changes
 
 
-def _lax_chord(bands: _Bands, k: int, label: int, lax_flat: np.ndarray) -> float:
-    """Length (mm) of ``label`` in the 4C frame along the intersection line with SAX slice ``k`` (0 if no line)."""
-    if bands.lax[k].size < MIN_BAND_PIXELS:
-        return 0.0
-    return float(np.count_nonzero(lax_flat[bands.lax[k]] == label)) * bands.lax_mm
-
-
 def uncovered_end_slices(sax_labels: np.ndarray, sax: CineView, lax_labels: np.ndarray, lax: CineView,
                          frames: Sequence[int], lax_frames: Sequence[int]) -> list[str]:
     """Warnings for a ventricle's end slices that the 4C segmentation says are under-covered: an end slice whose
@@ -154,15 +154,15 @@ def uncovered_end_slices(sax_labels: np.ndarray, sax: CineView, lax_labels: np.n
             if labelled.size == 0:
                 continue
             for edge, beyond in ((labelled[0], labelled[0] - 1), (labelled[-1], labelled[-1] + 1)):
-                inside = _lax_chord(bands, edge, label, lax_flat)
-                claimed = np.count_nonzero(sax_labels[:, :, edge, t][bands.sax[edge]] == label) * bands.sax_mm
+                inside = bands.lax_chord(edge, label, lax_flat)
+                claimed = bands.sax_chord(edge, label, sax_labels[:, :, edge, t])
                 if inside >= MIN_CHORD_MM and claimed < MISSED_RATIO * inside:
                     warnings.append(f"{name} frame {int(t)}: SAX slice {int(edge)} crosses the 4-chamber plane over "
                                     f"{claimed:.0f} mm, the 4-chamber segmentation over {inside:.0f} mm; review that "
                                     f"slice")
                 if not 0 <= beyond < sax.shape[2]:
                     continue
-                chord = _lax_chord(bands, beyond, label, lax_flat)
+                chord = bands.lax_chord(beyond, label, lax_flat)
                 if chord >= MIN_CHORD_MM and chord >= MISSED_RATIO * inside:
                     warnings.append(f"{name} frame {int(t)}: SAX slice {int(beyond)} has no {name} but the 4-chamber "
                                     f"segmentation crosses it over {chord:.0f} mm (slice {int(edge)}: {inside:.0f} mm);"
