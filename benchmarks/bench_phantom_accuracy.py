@@ -5,8 +5,8 @@
 Per study: Dice of LV / MYO / RV at the true ED and ES frames (SAX, the study's own grid), |dLVEF| and |dRVEF| in
 points and the LVEDV error in % against the phantom's *discretised* truth (its labels measured the same way), mean
 landmark distance (mm, 2C and 4C, all frames), and the classifier / EF-regression outputs. Targets (demo models),
-met by every study: Dice >= 0.90, |dLVEF| <= 3, |dRVEF| <= 5, EDV within 10 %, landmark error <= 3 mm. Training seeds are 1000-1047;
-the default seeds here are 100-105 (two of each pathology).
+met by every study: Dice >= 0.90, |dLVEF| <= 3, |dRVEF| <= 5, EDV within 10 %, landmark error <= 3 mm. Training
+seeds are 1000-1047; the default seeds here are 100-105 (two of each pathology).
 """
 
 from __future__ import annotations

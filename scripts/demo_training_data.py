@@ -120,10 +120,12 @@ def load_samples(seeds: list[int], cache_dir: Path, log=print, workers: int = 1)
         samples = pool.map(_cached_samples, seeds, [folder] * len(seeds))
     else:
         pool, samples = None, (_cached_samples(seed, folder) for seed in seeds)
-    for i, (seed, sample) in enumerate(zip(seeds, samples)):
-        for key, value in sample.items():
-            parts.setdefault(key, []).append(value)
-        log(f"data: study {i + 1}/{len(seeds)} (seed {seed}) ready")
-    if pool is not None:
-        pool.shutdown()
+    try:
+        for i, (seed, sample) in enumerate(zip(seeds, samples)):
+            for key, value in sample.items():
+                parts.setdefault(key, []).append(value)
+            log(f"data: study {i + 1}/{len(seeds)} (seed {seed}) ready")
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return {key: np.concatenate(values) for key, values in parts.items()}

@@ -85,7 +85,7 @@ def end_slice_weights(target: torch.Tensor, weight: float) -> torch.Tensor:
     """Voxel weights (B, X, Y, Z): ``weight`` on the two slices at each end of every structure's extent, 1 elsewhere.
 
     Why: the basal slices (cut obliquely by the valve planes, atrium above) and the apical cap are where volumes go
-    wrong, yet they are a small share of the voxels; a slice-wise cue is all that tells ventricle from atrium there."""
+    wrong, yet they are a small share of the voxels, so an unweighted loss barely sees them."""
     w = torch.ones(target.shape, dtype=torch.float32)
     if target.ndim != 4 or weight == 1.0:
         return w

@@ -204,7 +204,8 @@ COVERAGE_WARNING = "review: slice coverage"
 
 
 def _coverage_check(run: _Run, results: AnalysisResults) -> None:
-    """Record SAX slices beyond a ventricle's labelled range at ED/ES that the LAX-4C segmentation says it crosses."""
+    """Record, for review, ED/ES end slices of the LV/RV that the LAX-4C segmentation says are missing or too narrow
+    (see :func:`uncovered_end_slices`); the labels are not changed."""
     lax = results.views.get("lax_4c")
     if lax is None or lax.labels is None:
         return
