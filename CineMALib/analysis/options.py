@@ -42,7 +42,8 @@ class AnalysisOptions:
     ``weights``: ``"official"`` (hub cache), ``"demo"`` (``Resources/demo``) or a folder in the hub layout.
     ``datasets``: head -> training data set (defaults per head; ``"phantom"`` for demo weights).
     ``seed`` or ``ensemble`` (seeds 0-2: mean probabilities, spread reported). ``fast``: segment ED and ES only.
-    ``basal_check``: clear SAX end slices whose structure the LAX-4C segmentation does not show (needs LAX-4C).
+    ``basal_check``: check the SAX end slices against the LAX-4C segmentation (needs LAX-4C): re-threshold those
+    that grossly disagree with it, clear those whose structure it does not show.
     """
 
     weights: str = "official"

@@ -2,7 +2,7 @@
 
 Order (each step a plain call on plain data): locate the LV centre -> SAX model grid -> SAX segmentation (all frames,
 or in fast mode only ED and ES found from an intensity proxy) -> ED/ES -> LAX-4C segmentation -> landmark tracking on
-LAX 2C/4C -> basal/apical slice check of the SAX labels against the 4C labels (then ED/ES again) -> classification
+LAX 2C/4C -> end-slice check of the SAX labels against the 4C labels (re-threshold, then trim; then ED/ES again) -> classification
 and EF regression from the [ED, ES] pair. Heads are loaded one at a time and released
 after use, so peak memory is one head's weights plus one batch. Optional heads whose checkpoints are absent for the
 chosen weights are skipped and the reason recorded in ``provenance``; the SAX segmentation is required.
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from CineMALib.analysis.basal import trim_with_lax_4c, uncovered_end_slices
+from CineMALib.analysis.end_slices import TOLERANCE, EndSliceProbabilities, calibrate_end_slices
 from CineMALib.analysis.landmarks import track_landmarks
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.scores import classify, regress
@@ -90,12 +91,14 @@ def _release(head: HeadModels | None) -> None:
         gc.collect()
 
 
-def _segment_sax(run: _Run, head: HeadModels, grid: ModelGrid, frames: Sequence[int],
-                 centre: np.ndarray) -> tuple[np.ndarray, ModelGrid]:
-    """SAX labels for ``frames``; after the first frame, re-centre the window once if the LV is far off-centre."""
+def _segment_sax(run: _Run, head: HeadModels, grid: ModelGrid, frames: Sequence[int], centre: np.ndarray,
+                 store: EndSliceProbabilities) -> tuple[np.ndarray, ModelGrid]:
+    """SAX labels for ``frames``; after the first frame, re-centre the window once if the LV is far off-centre.
+    The end slices' probabilities go to ``store`` (for the end-slice check against the 4C view)."""
     sax = run.study["sax"]
     stage, total = "segmentation_sax", len(frames)
-    kwargs = dict(batch_size=run.options.batch_size, device=run.device, stage=stage, cancel=run.cancel)
+    kwargs = dict(batch_size=run.options.batch_size, device=run.device, stage=stage, cancel=run.cancel,
+                  keep=store.keep)
     labels = segment_view(head, sax, grid, frames[:1], progress=run.offset_progress(stage, 0, total), **kwargs)
     found = lv_centroid_world(labels[..., frames[0]], sax.affine)
     if found is not None and float(np.linalg.norm(found - centre)) > RECENTRE_MM:
@@ -180,23 +183,35 @@ def _scores(run: _Run, grid: ModelGrid, ed: int, es: int) -> list[ModelScore]:
     return scores
 
 
-def _basal_check(run: _Run, results: AnalysisResults, frames: Sequence[int]) -> bool:
-    """Clear SAX end slices the LAX-4C segmentation contradicts (atrium taken for ventricle); True if any changed."""
+def _count(changes: dict[int, dict[int, list[int]]]) -> str:
+    """'MYO 3 slice-frame(s), RV 1 slice-frame(s) over 2 frame(s)' from frame -> label -> slices."""
+    names = {1: "RV", 2: "MYO", 3: "LV"}
+    per_label: dict[str, int] = {}
+    for by_label in changes.values():
+        for label, slices in by_label.items():
+            per_label[names[label]] = per_label.get(names[label], 0) + len(slices)
+    return ", ".join(f"{name} {n} slice-frame(s)" for name, n in per_label.items()) + f" over {len(changes)} frame(s)"
+
+
+def _basal_check(run: _Run, results: AnalysisResults, frames: Sequence[int], store: EndSliceProbabilities) -> bool:
+    """Check the SAX end slices against the LAX-4C segmentation: re-threshold those that grossly disagree (see
+    :mod:`CineMALib.analysis.end_slices`), then clear those it contradicts (atrium taken for ventricle); True if any
+    changed."""
     lax = results.views.get("lax_4c")
     if lax is None or lax.labels is None:
         return False
-    changes = trim_with_lax_4c(results.views["sax"].labels, run.study["sax"], lax.labels, run.study["lax_4c"],
-                               frames, lax.analysed_frames)
-    if changes:
-        names = {1: "RV", 2: "MYO", 3: "LV"}
-        per_label: dict[str, int] = {}
-        for by_label in changes.values():
-            for label, slices in by_label.items():
-                per_label[names[label]] = per_label.get(names[label], 0) + len(slices)
+    args = (run.study["sax"], lax.labels, run.study["lax_4c"], frames, lax.analysed_frames)
+    calibrated = calibrate_end_slices(results.views["sax"].labels, store, *args)
+    if calibrated:
+        run.provenance["end-slice calibration"] = (
+            "re-thresholded the model's probabilities on SAX end slices whose chord along the 4C line differed from "
+            f"the LAX-4C segmentation's by more than {TOLERANCE:g}x: " + _count(calibrated))
+    store.slices.clear()
+    cleared = trim_with_lax_4c(results.views["sax"].labels, *args)
+    if cleared:
         run.provenance["basal/apical slice check"] = (
-            "cleared SAX end slices without that structure in the LAX-4C segmentation: "
-            + ", ".join(f"{name} {n} slice-frame(s)" for name, n in per_label.items()) + f" over {len(changes)} frame(s)")
-    return bool(changes)
+            "cleared SAX end slices without that structure in the LAX-4C segmentation: " + _count(cleared))
+    return bool(calibrated or cleared)
 
 
 #: Provenance key of the slice-coverage review warnings (shown by the CLI and in the HTML summary).
@@ -249,9 +264,10 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
     estimate = estimate_ed_es_from_intensity(sax, loc) if options.fast and sax.n_frames > 1 else None
     frames = sorted({estimate.ed, estimate.es}) if estimate is not None else list(range(sax.n_frames))
     head = run.head("segmentation_sax", "sax", required=True)
-    labels = None
+    labels, store = None, EndSliceProbabilities()
     if head is not None:
-        labels, grid = run.timed("segmentation_sax", lambda: _segment_sax(run, head, grid, frames, loc.center_world))
+        labels, grid = run.timed("segmentation_sax",
+                                 lambda: _segment_sax(run, head, grid, frames, loc.center_world, store))
         _release(head)
     ed, es, method = _phases(run, labels, frames, estimate, loc)
     results = AnalysisResults(study_id=study.study_id, ed_frame=ed, es_frame=es, phase_method=method)
@@ -259,7 +275,7 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
         results.views["sax"] = ViewResult("sax", sax.affine.copy(), labels, tuple(frames))
     centre = lv_centroid_world(labels[..., ed], sax.affine) if labels is not None else None
     _lax_views(run, results, loc.center_world if centre is None else centre, ed, es)
-    if labels is not None and options.basal_check and _basal_check(run, results, frames):
+    if labels is not None and options.basal_check and _basal_check(run, results, frames, store):
         results.ed_frame, results.es_frame, results.phase_method = _phases(run, labels, frames, estimate, loc)
     if labels is not None:
         _coverage_check(run, results)

@@ -7,7 +7,7 @@ one batch of them is alive at a time here, and each frame's labels go straight i
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -59,11 +59,13 @@ def segment_view(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     out: np.ndarray | None = None,
+    keep: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """Labels (x, y, z, t) uint8 on the view's grid with ``frames`` filled (others left as in ``out`` or 0).
 
     Ensemble members' softmax probabilities are averaged on the model grid, resampled linearly to the view's grid
-    and arg-maxed; small islands are then removed per label.
+    and arg-maxed; small islands are then removed per label. ``keep(t, probabilities, labels)``, if given, sees each
+    frame's probabilities on the view's grid (C, x, y, z) and its labels before they are dropped.
     """
     if out is None:
         out = np.zeros((*view.shape, view.n_frames), dtype=np.uint8)
@@ -75,6 +77,8 @@ def segment_view(
             probs = probs[..., np.newaxis]
         source = grid.probabilities_to_source(probs)
         out[..., t] = clean_labels(np.argmax(source, axis=0).astype(np.uint8))
+        if keep is not None:
+            keep(t, source, out[..., t])
     return out
 
 
