@@ -9,7 +9,9 @@ than ``TOLERANCE`` times the other), the log-probability of that one label is sh
 the SAX slice's chord along that line match the 4C chord, and the slice is re-labelled by arg-max. The new contour is
 the model's own (at another threshold), never drawn from the 4C; only end slices are touched, agreement within
 ``TOLERANCE`` is left alone (the two chords differ by 10-20 % on true labels, from the slab widths), and a structure
-that does not reach the 4C line (e.g. the RV outflow tract) keeps its chord 0 = 0 and is never changed.
+that does not reach the 4C line (e.g. the RV outflow tract) keeps its chord 0 = 0 and is never changed. The LV blood
+pool is only ever raised here; where it claims too much, the trim and the mitral-annulus cut (from the landmarks)
+remove it more sharply.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 from CineMALib.analysis.basal import MIN_BAND_PIXELS, MIN_CHORD_MM, _Bands
 from CineMALib.analysis.segment import clean_labels
-from CineMALib.labels import MYO, RV
+from CineMALib.labels import LV, MYO, RV
 from CineMALib.measure.longaxis import lax_frame
 from CineMALib.study import CineView
 
@@ -29,8 +31,11 @@ TOLERANCE = 1.5  # act only when one chord exceeds the other by more than this f
 MAX_OFFSET = 8.0  # largest log-probability shift tried (a factor of ~3000)
 BISECTIONS = 12
 END_DEPTH = 2  # slices examined at each end of a structure's range
-#: Labels recalibrated, in order. The LV blood pool is left to the trim (shifting it moved LVEF on phantoms).
-CALIBRATED_LABELS: tuple[int, ...] = (MYO, RV)
+#: Labels recalibrated, in order.
+CALIBRATED_LABELS: tuple[int, ...] = (LV, MYO, RV)
+#: Labels only ever raised here (a slice left out is recovered): an LV end slice that claims too much is cut at the
+#: mitral plane from the landmarks (:mod:`CineMALib.analysis.valve_plane`) and by the trim, which are sharper.
+RAISE_ONLY: tuple[int, ...] = (LV,)
 
 
 def _candidate_slices(labels3d: np.ndarray) -> list[int]:
@@ -105,6 +110,8 @@ def calibrate_end_slices(sax_labels: np.ndarray, store: EndSliceProbabilities, s
                     continue
                 chord, target = bands.sax_chord(k, label, labels3d[:, :, k]), bands.lax_chord(k, label, lax_flat)
                 if max(chord, target) < MIN_CHORD_MM or min(chord, target) * TOLERANCE >= max(chord, target):
+                    continue
+                if label in RAISE_ONLY and target < chord:
                     continue
                 log_p = log_ps.setdefault(k, np.log(np.clip(stored[k].astype(np.float32), 1e-6, 1.0)))
                 offset, plane = fit_offset(log_p, label, target, bands, k)

@@ -22,6 +22,7 @@ import torch
 
 from CineMALib.analysis.basal import trim_with_lax_4c, uncovered_end_slices
 from CineMALib.analysis.end_slices import TOLERANCE, EndSliceProbabilities, calibrate_end_slices
+from CineMALib.analysis.valve_plane import clip_at_mitral_plane, mitral_annuli
 from CineMALib.analysis.landmarks import track_landmarks
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.scores import classify, regress
@@ -194,24 +195,35 @@ def _count(changes: dict[int, dict[int, list[int]]]) -> str:
 
 
 def _basal_check(run: _Run, results: AnalysisResults, frames: Sequence[int], store: EndSliceProbabilities) -> bool:
-    """Check the SAX end slices against the LAX-4C segmentation: re-threshold those that grossly disagree (see
-    :mod:`CineMALib.analysis.end_slices`), then clear those it contradicts (atrium taken for ventricle); True if any
-    changed."""
+    """Check the SAX end slices against the long-axis views: re-threshold those that grossly disagree with the
+    LAX-4C segmentation (:mod:`CineMALib.analysis.end_slices`), clear those it contradicts (atrium taken for
+    ventricle), then cut the LV at the mitral annulus from the 2C/4C landmarks
+    (:mod:`CineMALib.analysis.valve_plane`). True if any label changed."""
+    labels, sax = results.views["sax"].labels, run.study["sax"]
+    changed = False
     lax = results.views.get("lax_4c")
-    if lax is None or lax.labels is None:
-        return False
-    args = (run.study["sax"], lax.labels, run.study["lax_4c"], frames, lax.analysed_frames)
-    calibrated = calibrate_end_slices(results.views["sax"].labels, store, *args)
-    if calibrated:
-        run.provenance["end-slice calibration"] = (
-            "re-thresholded the model's probabilities on SAX end slices whose chord along the 4C line differed from "
-            f"the LAX-4C segmentation's by more than {TOLERANCE:g}x: " + _count(calibrated))
+    if lax is not None and lax.labels is not None:
+        args = (sax, lax.labels, run.study["lax_4c"], frames, lax.analysed_frames)
+        calibrated = calibrate_end_slices(labels, store, *args)
+        if calibrated:
+            run.provenance["end-slice calibration"] = (
+                "re-thresholded the model's probabilities on SAX end slices whose chord along the 4C line differed "
+                f"from the LAX-4C segmentation's by more than {TOLERANCE:g}x: " + _count(calibrated))
+        cleared = trim_with_lax_4c(labels, *args)
+        if cleared:
+            run.provenance["basal/apical slice check"] = (
+                "cleared SAX end slices without that structure in the LAX-4C segmentation: " + _count(cleared))
+        changed = bool(calibrated or cleared)
     store.slices.clear()
-    cleared = trim_with_lax_4c(results.views["sax"].labels, *args)
-    if cleared:
-        run.provenance["basal/apical slice check"] = (
-            "cleared SAX end slices without that structure in the LAX-4C segmentation: " + _count(cleared))
-    return bool(calibrated or cleared)
+    tracks = {v: results.views[v].landmarks_world for v in LANDMARK_VIEWS
+              if v in results.views and results.views[v].landmarks_world}
+    annuli = mitral_annuli(tracks, {v: run.study[v].n_frames for v in tracks}, sax.n_frames, frames)
+    cut = clip_at_mitral_plane(labels, sax, annuli)
+    if cut:
+        run.provenance["mitral plane cut"] = (
+            f"removed LV/MYO voxels beyond the mitral annulus fitted to the 2C/4C hinge landmarks (over the orifice "
+            f"only): {sum(cut.values())} voxels over {len(cut)} of {len(annuli)} frames")
+    return changed or bool(cut)
 
 
 #: Provenance key of the slice-coverage review warnings (shown by the CLI and in the HTML summary).

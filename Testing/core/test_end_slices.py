@@ -6,7 +6,7 @@ import numpy as np
 
 from CineMALib.analysis.basal import _Bands
 from CineMALib.analysis.end_slices import EndSliceProbabilities, calibrate_end_slices, fit_offset
-from CineMALib.labels import RV
+from CineMALib.labels import LV, RV
 from CineMALib.study import CineView
 
 
@@ -99,3 +99,21 @@ def test_fit_offset_matches_the_target_chord_and_prefers_no_shift() -> None:
     assert offset < 0 and abs(bands.sax_chord(3, RV, plane) - 20.0) <= 2.0
     chord_now = bands.sax_chord(3, RV, np.argmax(log_p, axis=0))
     assert fit_offset(log_p, RV, chord_now, bands, 3)[0] == 0.0
+
+
+def test_the_lv_blood_pool_is_only_ever_raised() -> None:
+    """An LV end slice claiming more than the 4C shows is left to the trim and the mitral-plane cut."""
+    core, wide = _disk(5), _disk(10)
+    probs = np.zeros((4, 40, 40, 8), np.float32)
+    for k in range(1, 6):
+        probs[LV, :, :, k] = np.where(core, 0.9, np.where(wide, 0.6, 0.01))
+    probs[0] = 1.0 - probs[LV]
+    sax, lax = _views()
+    lax_labels = np.zeros((40, 40, 1, 1), np.uint8)
+    lax_labels[10:30, 4:23, 0, 0] = LV
+    lax_labels[15:25, 23:27, 0, 0] = LV  # 20 mm on slice 5, where the SAX claims 40 mm
+    labels = np.argmax(probs, axis=0).astype(np.uint8)[..., np.newaxis]
+    store = EndSliceProbabilities()
+    store.keep(0, probs, labels[..., 0])
+    assert calibrate_end_slices(labels, store, sax, lax_labels, lax, [0], [0]) == {}
+    np.testing.assert_array_equal(labels[..., 5, 0] == LV, wide)

@@ -1,0 +1,104 @@
+"""Cut the SAX LV labels at the mitral annulus that the 2C and 4C landmarks give, frame by frame.
+
+Why: at end systole the base descends through the basal slice, and a SAX model often keeps labelling that slice as
+LV (the atrium above looks the same: bright blood in a ring of tissue), inflating ESV and lowering LVEF. The LV ends
+at the mitral annulus, which the long-axis cines show directly (the clinical convention: place the mitral plane from
+the long-axis views). The four hinge points tracked on 2C and 4C define, per frame, a plane (least squares, normal
+towards the apex) and an ellipse through them. LV blood pool and myocardium whose voxel centres lie beyond that plane
+(atrial side) *and over the orifice* (inside the ellipse scaled by ``RIM_SCALE``) are set to background. Only
+removal, never addition; the RV (own tricuspid plane, at most one hinge in these views) is left to the 4C check.
+
+Why only over the orifice: the left atrium sits over the mitral orifice, while the LV outflow tract, which counts as
+LV volume, reaches above the annular plane beside it (towards the aortic valve); a saddle-shaped real annulus also
+rises above the fitted plane at its rim. Every cut is reported in the provenance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from CineMALib.labels import LV, MYO
+from CineMALib.measure.longaxis import lax_frame
+from CineMALib.study import CineView
+
+MITRAL_HINGES: dict[str, tuple[str, str]] = {"lax_2c": ("mitral_anterior", "mitral_inferior"),
+                                             "lax_4c": ("mitral_lateral", "mitral_septal")}
+MARGIN_MM = 0.0  # keep voxels up to this far beyond the fitted plane
+RIM_SCALE = 1.0  # cut only over the mitral orifice: within this multiple of the hinge ellipse
+
+
+@dataclass(frozen=True)
+class Annulus:
+    """The mitral annulus of one frame: plane (centre, unit normal towards the apex) and the ellipse through the
+    hinges, as in-plane unit axes with their half-lengths (mm)."""
+
+    centre: np.ndarray
+    normal: np.ndarray
+    axes: np.ndarray  # (2, 3)
+    radii: np.ndarray  # (2,)
+
+    def beyond(self, points: np.ndarray, margin_mm: float, rim_scale: float) -> np.ndarray:
+        """Mask of ``points`` (n, 3) more than ``margin_mm`` on the atrial side and over the scaled ellipse."""
+        rel = points - self.centre
+        over = (((rel @ self.axes.T) / (rim_scale * self.radii)) ** 2).sum(axis=1) <= 1.0
+        return over & (rel @ self.normal < -margin_mm)
+
+
+def annulus_from_hinges(pair_a: tuple[np.ndarray, np.ndarray], pair_b: tuple[np.ndarray, np.ndarray],
+                        apex: np.ndarray) -> Annulus:
+    """Annulus from the hinge pairs of two LAX views: least-squares plane through the four points, normal towards
+    ``apex``; ellipse axes along pair a (projected onto the plane) and at right angles to it, each half the length of
+    its pair projected onto that axis."""
+    hinges = np.array([*pair_a, *pair_b], dtype=float)
+    centre = hinges.mean(axis=0)
+    normal = np.linalg.svd(hinges - centre)[2][-1]
+    normal = normal if (apex - centre) @ normal >= 0 else -normal
+    span_a, span_b = pair_a[1] - pair_a[0], pair_b[1] - pair_b[0]
+    first = span_a - (span_a @ normal) * normal
+    first /= np.linalg.norm(first)
+    second = np.cross(normal, first)
+    radii = np.maximum([0.5 * abs(span_a @ first), 0.5 * abs(span_b @ second)], 1.0)
+    return Annulus(centre, normal, np.stack([first, second]), radii)
+
+
+def mitral_annuli(landmarks: Mapping[str, Mapping[str, np.ndarray]], n_frames: Mapping[str, int], n_sax: int,
+                  frames: Sequence[int]) -> dict[int, Annulus]:
+    """Per SAX frame, the mitral annulus from the hinge points of the 2C and 4C frames at the same cycle position
+    (frames where a hinge or both apices are not tracked are left out)."""
+    annuli: dict[int, Annulus] = {}
+    for t in frames:
+        pairs, apices = [], []
+        for view, names in MITRAL_HINGES.items():
+            tracks = landmarks.get(view)
+            if not tracks or view not in n_frames or not all(name in tracks for name in names):
+                break
+            t_view = lax_frame(int(t), n_sax, n_frames[view])
+            pair = tuple(np.asarray(tracks[name][t_view], dtype=float) for name in names)
+            if not all(np.isfinite(p).all() for p in pair):
+                break
+            pairs.append(pair)
+            if "apex" in tracks and np.isfinite(tracks["apex"][t_view]).all():
+                apices.append(tracks["apex"][t_view])
+        if len(pairs) == len(MITRAL_HINGES) and apices:
+            annuli[int(t)] = annulus_from_hinges(pairs[0], pairs[1], np.mean(apices, axis=0))
+    return annuli
+
+
+def clip_at_mitral_plane(sax_labels: np.ndarray, sax: CineView, annuli: Mapping[int, Annulus]) -> dict[int, int]:
+    """Set LV and MYO voxels of ``sax_labels`` (x, y, z, t; in place) beyond each frame's mitral plane (atrial side,
+    by more than ``MARGIN_MM``) and over its annulus (``RIM_SCALE``) to background. Returns frame -> voxels removed
+    (frames with none left out)."""
+    idx = np.indices(sax.shape, dtype=np.float32).reshape(3, -1).T
+    world = idx @ sax.affine[:3, :3].T.astype(np.float32) + sax.affine[:3, 3].astype(np.float32)
+    removed: dict[int, int] = {}
+    for t, annulus in annuli.items():
+        beyond = annulus.beyond(world, MARGIN_MM, RIM_SCALE).reshape(sax.shape)
+        frame = sax_labels[..., t]
+        cut = beyond & ((frame == LV) | (frame == MYO))
+        if cut.any():
+            frame[cut] = 0
+            removed[int(t)] = int(np.count_nonzero(cut))
+    return removed

@@ -1,0 +1,75 @@
+"""Mitral-annulus cut of the SAX LV labels from the 2C/4C hinge landmarks, on geometry known by construction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from CineMALib.analysis.valve_plane import annulus_from_hinges, clip_at_mitral_plane, mitral_annuli
+from CineMALib.labels import LV, MYO, RV
+from CineMALib.study import CineView
+
+SAX = CineView("sax", np.zeros((40, 40, 8, 1), np.float32), np.diag([2.0, 2.0, 10.0, 1.0]))  # slice k at z = 10 k
+
+
+def _tracks(z_hinge: float, n: int = 1, tilt: float = 0.0) -> dict[str, dict[str, np.ndarray]]:
+    """Hinges 20 mm around (40, 40) on the plane z = z_hinge + tilt * (x - 40), apex at z = -50 mm, ``n`` frames."""
+    def point(x: float, y: float, z: float | None = None) -> np.ndarray:
+        return np.tile([x, y, z_hinge + tilt * (x - 40) if z is None else z], (n, 1)).astype(float)
+    return {"lax_2c": {"mitral_anterior": point(40, 20), "mitral_inferior": point(40, 60), "apex": point(40, 40, -50)},
+            "lax_4c": {"mitral_lateral": point(60, 40), "mitral_septal": point(20, 40), "apex": point(40, 40, -50)}}
+
+
+def _disk(radius_px: float) -> np.ndarray:
+    ii, jj = np.indices((40, 40))
+    return (ii - 20) ** 2 + (jj - 20) ** 2 <= radius_px**2
+
+
+def test_annulus_fits_the_hinges_and_faces_the_apex() -> None:
+    a = (np.array([0, -10, 10.0]), np.array([0, 10, 10.0]))
+    b = (np.array([-15, 0, 10.0]), np.array([15, 0, 10.0]))
+    annulus = annulus_from_hinges(a, b, apex=np.array([0, 0, -40.0]))
+    np.testing.assert_allclose(annulus.centre, [0, 0, 10])
+    np.testing.assert_allclose(annulus.normal, [0, 0, -1], atol=1e-12)
+    np.testing.assert_allclose(annulus.radii, [10, 15])
+    inside = annulus.beyond(np.array([[0, 9, 11.0], [14, 0, 11], [0, 0, 9], [0, 11, 11], [16, 0, 11]]), 0.0, 1.0)
+    np.testing.assert_array_equal(inside, [True, True, False, False, False])
+
+
+def test_lv_and_myocardium_beyond_the_plane_over_the_orifice_are_cut_the_rest_kept() -> None:
+    labels = np.zeros((40, 40, 8, 1), np.uint8)
+    labels[_disk(9), 1:8, 0] = MYO  # 18 mm: inside the 20 mm annulus
+    labels[_disk(6), 1:8, 0] = LV
+    labels[2:6, 10:30, 1:8, 0] = RV
+    annuli = mitral_annuli(_tracks(z_hinge=45.0), {"lax_2c": 1, "lax_4c": 1}, 1, [0])
+    removed = clip_at_mitral_plane(labels, SAX, annuli)
+    assert not np.isin(labels[..., 5:, 0], [LV, MYO]).any()  # slices 5-7 (z >= 50 mm) lie beyond z = 45 mm
+    assert (labels[_disk(6), 1:5, 0] == LV).all() and (labels[2:6, 10:30, 1:8, 0] == RV).all()
+    assert removed == {0: 3 * int(_disk(9).sum())}
+
+
+def test_blood_pool_beyond_the_plane_beside_the_orifice_is_kept() -> None:
+    """The LV outflow tract rises above the annular plane beside the orifice: it stays LV."""
+    labels = np.zeros((40, 40, 8, 1), np.uint8)
+    labels[32:38, 17:23, 6, 0] = LV  # x 64-74 mm: beyond the 20 mm annulus radius, on a slice beyond the plane
+    labels[17:23, 17:23, 6, 0] = LV  # over the orifice
+    clip_at_mitral_plane(labels, SAX, mitral_annuli(_tracks(z_hinge=45.0), {"lax_2c": 1, "lax_4c": 1}, 1, [0]))
+    assert (labels[32:38, 17:23, 6, 0] == LV).all() and not labels[17:23, 17:23, 6, 0].any()
+
+
+def test_a_tilted_plane_cuts_part_of_a_slice() -> None:
+    labels = np.zeros((40, 40, 8, 1), np.uint8)
+    labels[_disk(8), 4, 0] = LV  # z = 40 mm, within the annulus
+    annuli = mitral_annuli(_tracks(z_hinge=41.5, tilt=0.5), {"lax_2c": 1, "lax_4c": 1}, 1, [0])
+    clip_at_mitral_plane(labels, SAX, annuli)
+    # plane z = 41.5 + 0.5 (x - 40), the apex below it: at z = 40 the atrial side is x < 37 mm
+    x = np.arange(40)[:, None] * 2.0
+    kept = labels[..., 4, 0] == LV
+    np.testing.assert_array_equal(kept, _disk(8) & (x > 37.0))
+    assert 0 < kept.sum() < _disk(8).sum()
+
+
+def test_frames_without_both_hinge_pairs_get_no_annulus() -> None:
+    tracks = _tracks(z_hinge=45.0, n=2)
+    tracks["lax_4c"]["mitral_septal"][1] = np.nan
+    assert sorted(mitral_annuli(tracks, {"lax_2c": 2, "lax_4c": 2}, 2, [0, 1])) == [0]
+    assert mitral_annuli({"lax_4c": tracks["lax_4c"]}, {"lax_4c": 2}, 2, [0, 1]) == {}
