@@ -14,7 +14,7 @@ without a contour, so :func:`uncovered_end_slices` only names it for review.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -44,7 +44,7 @@ def _distance(affine_from: np.ndarray, shape2d: tuple[int, int], origin: np.ndar
     return (world - origin) @ normal
 
 
-class _Bands:
+class Bands:
     """The intersection bands of every SAX slice with the 4C plane, seen from both grids."""
 
     def __init__(self, sax: CineView, lax: CineView) -> None:
@@ -76,6 +76,21 @@ class _Bands:
         return chord_sax >= MIN_CHORD_MM and self.lax_chord(k, label, lax_flat) < CHORD_RATIO * chord_sax
 
 
+def frames_with_4c(sax: CineView, lax: CineView, lax_labels: np.ndarray, frames: Sequence[int],
+                   lax_frames: Sequence[int]) -> Iterator[tuple[Bands, int, np.ndarray]]:
+    """(bands, SAX frame, flattened 4C labels of the frame at the same cycle position) for each of ``frames`` whose
+    matched 4C frame is among ``lax_frames`` (the analysed ones); nothing when the two views cannot be compared (fewer
+    than 3 SAX slices, or a 4C view that is not one plane)."""
+    if sax.shape[2] < 3 or not lax.is_2d:
+        return
+    bands = Bands(sax, lax)
+    analysed = set(lax_frames)
+    for t in frames:
+        t_lax = lax_frame(int(t), sax.n_frames, lax.n_frames)
+        if t_lax in analysed:
+            yield bands, int(t), lax_labels[..., 0, t_lax].ravel()
+
+
 def _end_runs(area: np.ndarray, contradicted: np.ndarray) -> list[int]:
     """Slices to clear: from each end of the labelled range inward while the 4C contradicts the slice; a sliver
     (< ``SLIVER`` of the largest slice area) that does not reach the 4C line is cleared with its neighbour."""
@@ -105,16 +120,8 @@ def trim_with_lax_4c(sax_labels: np.ndarray, sax: CineView, lax_labels: np.ndarr
     ``frames`` are the SAX frames to check; each uses the 4C frame matched by cycle position (must be among
     ``lax_frames``, the analysed 4C frames). Returns frame -> label -> cleared slice indices.
     """
-    if sax.shape[2] < 3 or not lax.is_2d:
-        return {}
-    bands = _Bands(sax, lax)
-    analysed = set(lax_frames)
     changes: dict[int, dict[int, list[int]]] = {}
-    for t in frames:
-        t_lax = lax_frame(int(t), sax.n_frames, lax.n_frames)
-        if t_lax not in analysed:
-            continue
-        lax_flat = lax_labels[..., 0, t_lax].ravel()
+    for bands, t, lax_flat in frames_with_4c(sax, lax, lax_labels, frames, lax_frames):
         for label in (RV, MYO, LV):
             area = (sax_labels[..., t] == label).sum(axis=(0, 1))
             absent = np.array([area[k] > 0 and bands.contradicted(k, label, sax_labels[:, :, k, t], lax_flat)
@@ -124,7 +131,7 @@ def trim_with_lax_4c(sax_labels: np.ndarray, sax: CineView, lax_labels: np.ndarr
                 plane = sax_labels[:, :, k, t]
                 plane[plane == label] = 0
             if cleared:
-                changes.setdefault(int(t), {})[label] = cleared
+                changes.setdefault(t, {})[label] = cleared
     return changes
 
 
@@ -138,17 +145,9 @@ def uncovered_end_slices(sax_labels: np.ndarray, sax: CineView, lax_labels: np.n
     contour to restore, so the user is told which slice to review (typically the basal slice at end diastole, cut
     obliquely by the valve plane). Checked for the LV and RV blood pools on ``frames`` (e.g. ED and ES).
     """
-    if sax.shape[2] < 3 or not lax.is_2d:
-        return []
-    bands = _Bands(sax, lax)
-    analysed = set(lax_frames)
     names = {LV: "LV", RV: "RV"}
     warnings: list[str] = []
-    for t in frames:
-        t_lax = lax_frame(int(t), sax.n_frames, lax.n_frames)
-        if t_lax not in analysed:
-            continue
-        lax_flat = lax_labels[..., 0, t_lax].ravel()
+    for bands, t, lax_flat in frames_with_4c(sax, lax, lax_labels, frames, lax_frames):
         for label, name in names.items():
             labelled = np.flatnonzero((sax_labels[..., t] == label).any(axis=(0, 1)))
             if labelled.size == 0:

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from CineMALib.analysis.basal import MIN_BAND_PIXELS, MIN_CHORD_MM, _Bands
+from CineMALib.analysis.basal import MIN_BAND_PIXELS, MIN_CHORD_MM, Bands, frames_with_4c
 from CineMALib.analysis.segment import clean_labels
 from CineMALib.labels import LV, MYO, RV
-from CineMALib.measure.longaxis import lax_frame
 from CineMALib.study import CineView
 
 TOLERANCE = 1.5  # act only when one chord exceeds the other by more than this factor
@@ -39,7 +38,8 @@ RAISE_ONLY: tuple[int, ...] = (LV,)
 
 
 def _candidate_slices(labels3d: np.ndarray) -> list[int]:
-    """Slices whose probabilities may be needed later: each label's range ends, one beyond and one inside."""
+    """Slices whose probabilities may be needed later: up to ``END_DEPTH`` slices either side of both ends of each
+    label's range."""
     keep: set[int] = set()
     for label in CALIBRATED_LABELS:
         z = np.flatnonzero((labels3d == label).any(axis=(0, 1)))
@@ -62,14 +62,14 @@ class EndSliceProbabilities:
         self.slices[int(frame)] = {k: probs[:, :, :, k].astype(np.float16) for k in _candidate_slices(labels3d)}
 
 
-def _chord_for_offset(log_p: np.ndarray, label: int, offset: float, bands: _Bands, k: int) -> tuple[float, np.ndarray]:
+def _chord_for_offset(log_p: np.ndarray, label: int, offset: float, bands: Bands, k: int) -> tuple[float, np.ndarray]:
     shifted = log_p.copy()
     shifted[label] += offset
     plane = np.argmax(shifted, axis=0).astype(np.uint8)
     return bands.sax_chord(k, label, plane), plane
 
 
-def fit_offset(log_p: np.ndarray, label: int, target_mm: float, bands: _Bands, k: int) -> tuple[float, np.ndarray]:
+def fit_offset(log_p: np.ndarray, label: int, target_mm: float, bands: Bands, k: int) -> tuple[float, np.ndarray]:
     """The log-probability offset for ``label`` on slice ``k`` whose arg-max chord is nearest ``target_mm``
     (bisection: the chord only grows with the offset), and the slice's labels at that offset."""
     tried = {0.0: _chord_for_offset(log_p, label, 0.0, bands, k)}
@@ -91,17 +91,11 @@ def calibrate_end_slices(sax_labels: np.ndarray, store: EndSliceProbabilities, s
                          lax_frames: Sequence[int]) -> dict[int, dict[int, list[int]]]:
     """Re-threshold end slices of ``sax_labels`` (x, y, z, t; in place) that grossly disagree with the 4C frame
     matched by cycle position. Returns frame -> label -> changed slice indices."""
-    if sax.shape[2] < 3 or not lax.is_2d:
-        return {}
-    bands = _Bands(sax, lax)
-    analysed = set(lax_frames)
     changes: dict[int, dict[int, list[int]]] = {}
-    for t in frames:
-        t_lax = lax_frame(int(t), sax.n_frames, lax.n_frames)
-        stored = store.slices.get(int(t), {})
-        if t_lax not in analysed or not stored:
+    for bands, t, lax_flat in frames_with_4c(sax, lax, lax_labels, frames, lax_frames):
+        stored = store.slices.get(t, {})
+        if not stored:
             continue
-        lax_flat = lax_labels[..., 0, t_lax].ravel()
         labels3d = sax_labels[..., t]
         log_ps: dict[int, np.ndarray] = {}  # per slice, with the offsets already applied to earlier labels
         for label in CALIBRATED_LABELS:
@@ -118,13 +112,13 @@ def calibrate_end_slices(sax_labels: np.ndarray, store: EndSliceProbabilities, s
                 log_p[label] += offset
                 if offset != 0.0 and not np.array_equal(plane, labels3d[:, :, k]):
                     labels3d[:, :, k] = plane
-                    changes.setdefault(int(t), {}).setdefault(label, []).append(int(k))
-        if int(t) in changes:
+                    changes.setdefault(t, {}).setdefault(label, []).append(int(k))
+        if t in changes:
             clean_labels(labels3d)
     return changes
 
 
-def _end_slices(labels3d: np.ndarray, label: int, bands: _Bands, lax_flat: np.ndarray) -> list[int]:
+def _end_slices(labels3d: np.ndarray, label: int, bands: Bands, lax_flat: np.ndarray) -> list[int]:
     """``END_DEPTH`` slices at each end of the range where the SAX labels or the 4C band show ``label``."""
     nz = labels3d.shape[2]
     shown = [k for k in range(nz) if (labels3d[:, :, k] == label).any()

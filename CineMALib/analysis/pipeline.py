@@ -287,7 +287,8 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
         results.views["sax"] = ViewResult("sax", sax.affine.copy(), labels, tuple(frames))
     centre = lv_centroid_world(labels[..., ed], sax.affine) if labels is not None else None
     _lax_views(run, results, loc.center_world if centre is None else centre, ed, es)
-    if labels is not None and options.basal_check and _basal_check(run, results, frames, store):
+    if labels is not None and options.basal_check and run.timed("end-slice checks", lambda: _basal_check(
+            run, results, frames, store)):
         results.ed_frame, results.es_frame, results.phase_method = _phases(run, labels, frames, estimate, loc)
     if labels is not None:
         _coverage_check(run, results)

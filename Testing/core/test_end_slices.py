@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from CineMALib.analysis.basal import _Bands
+from CineMALib.analysis.basal import Bands
 from CineMALib.analysis.end_slices import EndSliceProbabilities, calibrate_end_slices, fit_offset
 from CineMALib.labels import LV, RV
 from CineMALib.study import CineView
@@ -91,7 +91,7 @@ def test_a_structure_off_the_4c_line_is_never_changed() -> None:
 
 def test_fit_offset_matches_the_target_chord_and_prefers_no_shift() -> None:
     sax, lax = _views()
-    bands = _Bands(sax, lax)
+    bands = Bands(sax, lax)
     ramp = np.clip(1.0 - np.hypot(*(np.indices((40, 40)) - 20)) / 15.0, 0.01, 0.99)  # p(RV) falls off with radius
     probs = np.stack([1 - ramp, ramp, np.zeros_like(ramp), np.zeros_like(ramp)])
     log_p = np.log(np.clip(probs, 1e-6, 1))
