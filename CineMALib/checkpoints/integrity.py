@@ -8,7 +8,8 @@ fail deep inside torch). The first successful load of a weights or config file w
 
 holding ``{"path", "size", "sha256", "recorded"}``; each later load recomputes both and refuses a mismatch. A local
 weights folder may also hold ``SHA256SUMS`` (``sha256sum`` output: ``<64 hex>  <relative path>``) at its root or
-next to the file; listed files must match it. Files from the hub cache are also checked against the hub's own
+next to the file; listed files must match it, and for them the list replaces the record (it travels with the files,
+so a folder upgraded with its list loads). Files from the hub cache are also checked against the hub's own
 content address (large files are stored as ``blobs/<sha256>``), so even a first load catches a corrupt download.
 """
 

@@ -7,7 +7,7 @@ Where files come from, in order:
 2. The Hugging Face hub (``huggingface_hub.hf_hub_download``, its cache and progress bar; ``HF_HUB_OFFLINE=1``
    serves cached files only).
 Integrity records (see :mod:`CineMALib.checkpoints.integrity`) are written after the first successful load and
-checked on every later one.
+checked on every later one (files a folder's SHA256SUMS lists answer to that list instead).
 """
 
 from __future__ import annotations
@@ -142,14 +142,18 @@ def _hub(entry: CheckpointEntry, seed: int, folder: Path | None, revision: str |
 
 
 def _verify(files: _Files, rels: list[str]) -> tuple[list[str], list[bool]]:
-    """Hash config and weights, check records and SHA256SUMS; return both hashes and which records exist."""
+    """Hash config and weights and check them; return both hashes and whether each needs no new record.
+
+    A local file listed in a SHA256SUMS of its folder is checked against that list only: the list travels with the
+    files, so a folder upgraded as a whole (files and list) loads, where a record pinned at the first load would
+    refuse it. Other files are checked against their record (written after the first load) and hub files also
+    against the hub's content address."""
     shas, known = [], []
     for path, sidecar, rel in zip((files.config, files.weights), files.sidecars, rels):
         shas.append(integrity.sha256_file(path))
-        known.append(integrity.check_record(path, sidecar, shas[-1]))
-        if files.folder is not None:
-            integrity.check_sums_files(files.folder, rel, path, shas[-1])
-        else:
+        listed = files.folder is not None and bool(integrity.check_sums_files(files.folder, rel, path, shas[-1]))
+        known.append(listed or integrity.check_record(path, sidecar, shas[-1]))
+        if files.folder is None:
             integrity.check_hub_blob(path, shas[-1])
     return shas, known
 

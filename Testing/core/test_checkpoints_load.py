@@ -326,3 +326,18 @@ def test_corrupt_hub_blob_is_caught_on_first_load(
     with pytest.raises(CineMAWeightsError, match="hub cache copy is corrupt") as info:
         load_model(SEG)
     assert "acdc_sax_0.safetensors" in str(info.value) and "blobs" in str(info.value)
+
+
+def test_a_folder_upgraded_with_its_sha256sums_loads_and_a_stale_list_is_refused(weights: Path) -> None:
+    """Files listed in the folder's SHA256SUMS answer to that list, not to a record of their first load."""
+    rel = get_checkpoint(SEG).weights_path(0)
+    sums = weights / "SHA256SUMS"
+    sums.write_text(f"{hashlib.sha256((weights / rel).read_bytes()).hexdigest()}  {rel}\n")
+    load_model(SEG, weights_dir=weights)
+    assert not integrity.local_sidecar(weights, rel).exists()
+    _rewrite(weights / rel, lambda t: t["encoder.norm.bias"].add_(1.0))  # the upgrade: new file ...
+    with pytest.raises(CineMAWeightsError, match="listed in .*SHA256SUMS"):
+        load_model(SEG, weights_dir=weights)  # ... with the old list: refused
+    new = hashlib.sha256((weights / rel).read_bytes()).hexdigest()
+    sums.write_text(f"{new}  {rel}\n")  # ... and its new list: loads
+    assert load_model(SEG, weights_dir=weights).sha256 == new
