@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from CineMALib.atomic import atomic_write_text
 from CineMALib.io import write_labels
 from CineMALib.measure.report import Report
 from CineMALib.report import (
@@ -24,7 +25,6 @@ from CineMALib.report import (
     write_summary_html,
     write_volume_plot,
 )
-from CineMALib.atomic import atomic_write_text
 from CineMALib.report.plots import has_curve
 from CineMALib.results import AnalysisResults
 from CineMALib.study import CineStudy

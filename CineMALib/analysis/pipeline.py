@@ -2,10 +2,11 @@
 
 Order (each step a plain call on plain data): locate the LV centre -> SAX model grid -> SAX segmentation (all frames,
 or in fast mode only ED and ES found from an intensity proxy) -> ED/ES -> LAX-4C segmentation -> landmark tracking on
-LAX 2C/4C -> end-slice check of the SAX labels against the 4C labels (re-threshold, then trim; then ED/ES again) -> classification
-and EF regression from the [ED, ES] pair. Heads are loaded one at a time and released
-after use, so peak memory is one head's weights plus one batch. Optional heads whose checkpoints are absent for the
-chosen weights are skipped and the reason recorded in ``provenance``; the SAX segmentation is required.
+LAX 2C/4C -> end-slice checks of the SAX labels against the long-axis views (re-threshold and trim against the 4C
+labels, cut at the mitral annulus from the landmarks; then ED/ES again) -> classification and EF regression from the
+[ED, ES] pair. Heads are loaded one at a time and released after use, so peak memory is one head's weights plus one
+batch. Optional heads whose checkpoints are absent for the chosen weights are skipped and the reason recorded in
+``provenance``; the SAX segmentation is required.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ import torch
 
 from CineMALib.analysis.basal import trim_with_lax_4c, uncovered_end_slices
 from CineMALib.analysis.end_slices import TOLERANCE, EndSliceProbabilities, calibrate_end_slices
-from CineMALib.analysis.valve_plane import clip_at_mitral_plane, mitral_annuli
 from CineMALib.analysis.landmarks import track_landmarks
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.scores import classify, regress
 from CineMALib.analysis.segment import lv_centroid_world, lv_volumes_ml, segment_view
+from CineMALib.analysis.valve_plane import clip_at_mitral_plane, mitral_annuli
 from CineMALib.analysis.weights import HeadModels, available, load_head
 from CineMALib.errors import CineMAInputError, CineMAWeightsError
 from CineMALib.infer import ProgressCallback, check_cancel, select_device
+from CineMALib.labels import LV, MYO, RV
 from CineMALib.locate import LVLocation, locate_lv_center
 from CineMALib.measure.longaxis import lax_frame
 from CineMALib.phases import PhaseSelection, estimate_ed_es_from_intensity, find_ed_es
@@ -186,7 +188,7 @@ def _scores(run: _Run, grid: ModelGrid, ed: int, es: int) -> list[ModelScore]:
 
 def _count(changes: dict[int, dict[int, list[int]]]) -> str:
     """'MYO 3 slice-frame(s), RV 1 slice-frame(s) over 2 frame(s)' from frame -> label -> slices."""
-    names = {1: "RV", 2: "MYO", 3: "LV"}
+    names = {RV: "RV", MYO: "MYO", LV: "LV"}
     per_label: dict[str, int] = {}
     for by_label in changes.values():
         for label, slices in by_label.items():
@@ -194,7 +196,7 @@ def _count(changes: dict[int, dict[int, list[int]]]) -> str:
     return ", ".join(f"{name} {n} slice-frame(s)" for name, n in per_label.items()) + f" over {len(changes)} frame(s)"
 
 
-def _basal_check(run: _Run, results: AnalysisResults, frames: Sequence[int], store: EndSliceProbabilities) -> bool:
+def _end_slice_checks(run: _Run, results: AnalysisResults, frames: Sequence[int], store: EndSliceProbabilities) -> bool:
     """Check the SAX end slices against the long-axis views: re-threshold those that grossly disagree with the
     LAX-4C segmentation (:mod:`CineMALib.analysis.end_slices`), clear those it contradicts (atrium taken for
     ventricle), then cut the LV at the mitral annulus from the 2C/4C landmarks
@@ -287,7 +289,7 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
         results.views["sax"] = ViewResult("sax", sax.affine.copy(), labels, tuple(frames))
     centre = lv_centroid_world(labels[..., ed], sax.affine) if labels is not None else None
     _lax_views(run, results, loc.center_world if centre is None else centre, ed, es)
-    if labels is not None and options.basal_check and run.timed("end-slice checks", lambda: _basal_check(
+    if labels is not None and options.basal_check and run.timed("end-slice checks", lambda: _end_slice_checks(
             run, results, frames, store)):
         results.ed_frame, results.es_frame, results.phase_method = _phases(run, labels, frames, estimate, loc)
     if labels is not None:
