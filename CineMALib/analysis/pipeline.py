@@ -27,7 +27,7 @@ from CineMALib.analysis.landmarks import track_landmarks
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.scores import classify, regress
 from CineMALib.analysis.segment import lv_centroid_world, lv_volumes_ml, segment_view
-from CineMALib.analysis.valve_plane import clip_at_mitral_plane, mitral_annuli
+from CineMALib.analysis.valve_plane import MAX_CUT_FRACTION, clip_at_mitral_plane, mitral_annuli
 from CineMALib.analysis.weights import HeadModels, available, load_head
 from CineMALib.errors import CineMAInputError, CineMAWeightsError
 from CineMALib.infer import ProgressCallback, check_cancel, select_device
@@ -220,11 +220,15 @@ def _end_slice_checks(run: _Run, results: AnalysisResults, frames: Sequence[int]
     tracks = {v: results.views[v].landmarks_world for v in LANDMARK_VIEWS
               if v in results.views and results.views[v].landmarks_world}
     annuli = mitral_annuli(tracks, {v: run.study[v].n_frames for v in tracks}, sax.n_frames, frames)
-    cut = clip_at_mitral_plane(labels, sax, annuli)
+    cut, refused = clip_at_mitral_plane(labels, sax, annuli)
     if cut:
         run.provenance["mitral plane cut"] = (
             f"removed LV/MYO voxels beyond the mitral annulus fitted to the 2C/4C hinge landmarks (over the orifice "
             f"only): {sum(cut.values())} voxels over {len(cut)} of {len(annuli)} frames")
+    if refused:
+        run.provenance["mitral plane warning"] = (
+            f"no cut on frame(s) {', '.join(map(str, refused))}: the annulus from the landmarks would remove more than "
+            f"{MAX_CUT_FRACTION:.0%} of the LV and myocardium there; check the landmarks")
     return changed or bool(cut)
 
 

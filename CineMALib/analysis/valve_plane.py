@@ -28,6 +28,8 @@ MITRAL_HINGES: dict[str, tuple[str, str]] = {"lax_2c": ("mitral_anterior", "mitr
                                              "lax_4c": ("mitral_lateral", "mitral_septal")}
 MARGIN_MM = 0.0  # keep voxels up to this far beyond the fitted plane
 RIM_SCALE = 1.0  # cut only over the mitral orifice: within this multiple of the hinge ellipse
+MAX_CUT_FRACTION = 0.2  # a cut that would remove more of a frame's LV + MYO than this is not made (implausible
+#                         landmarks: the atrial overlap of a basal slice is a few per cent)
 
 
 @dataclass(frozen=True)
@@ -87,18 +89,25 @@ def mitral_annuli(landmarks: Mapping[str, Mapping[str, np.ndarray]], n_frames: M
     return annuli
 
 
-def clip_at_mitral_plane(sax_labels: np.ndarray, sax: CineView, annuli: Mapping[int, Annulus]) -> dict[int, int]:
+def clip_at_mitral_plane(sax_labels: np.ndarray, sax: CineView,
+                         annuli: Mapping[int, Annulus]) -> tuple[dict[int, int], list[int]]:
     """Set LV and MYO voxels of ``sax_labels`` (x, y, z, t; in place) beyond each frame's mitral plane (atrial side,
     by more than ``MARGIN_MM``) and over its annulus (``RIM_SCALE``) to background. Returns frame -> voxels removed
-    (frames with none left out)."""
+    (frames with none left out) and the frames left unchanged because the cut would have removed more than
+    ``MAX_CUT_FRACTION`` of their LV + MYO (landmarks that cannot be right)."""
     idx = np.indices(sax.shape, dtype=np.float32).reshape(3, -1).T
     world = idx @ sax.affine[:3, :3].T.astype(np.float32) + sax.affine[:3, 3].astype(np.float32)
     removed: dict[int, int] = {}
+    refused: list[int] = []
     for t, annulus in annuli.items():
         beyond = annulus.beyond(world, MARGIN_MM, RIM_SCALE).reshape(sax.shape)
         frame = sax_labels[..., t]
-        cut = beyond & ((frame == LV) | (frame == MYO))
-        if cut.any():
+        left = (frame == LV) | (frame == MYO)
+        cut = beyond & left
+        n_cut = int(np.count_nonzero(cut))
+        if n_cut > MAX_CUT_FRACTION * np.count_nonzero(left):
+            refused.append(int(t))
+        elif n_cut:
             frame[cut] = 0
-            removed[int(t)] = int(np.count_nonzero(cut))
-    return removed
+            removed[int(t)] = n_cut
+    return removed, refused

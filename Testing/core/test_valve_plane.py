@@ -40,16 +40,17 @@ def test_lv_and_myocardium_beyond_the_plane_over_the_orifice_are_cut_the_rest_ke
     labels[_disk(9), 1:8, 0] = MYO  # 18 mm: inside the 20 mm annulus
     labels[_disk(6), 1:8, 0] = LV
     labels[2:6, 10:30, 1:8, 0] = RV
-    annuli = mitral_annuli(_tracks(z_hinge=45.0), {"lax_2c": 1, "lax_4c": 1}, 1, [0])
-    removed = clip_at_mitral_plane(labels, SAX, annuli)
-    assert not np.isin(labels[..., 5:, 0], [LV, MYO]).any()  # slices 5-7 (z >= 50 mm) lie beyond z = 45 mm
-    assert (labels[_disk(6), 1:5, 0] == LV).all() and (labels[2:6, 10:30, 1:8, 0] == RV).all()
-    assert removed == {0: 3 * int(_disk(9).sum())}
+    annuli = mitral_annuli(_tracks(z_hinge=65.0), {"lax_2c": 1, "lax_4c": 1}, 1, [0])
+    removed, refused = clip_at_mitral_plane(labels, SAX, annuli)
+    assert not np.isin(labels[..., 7, 0], [LV, MYO]).any()  # slice 7 (z = 70 mm) lies beyond z = 65 mm
+    assert (labels[_disk(6), 1:7, 0] == LV).all() and (labels[2:6, 10:30, 1:8, 0] == RV).all()
+    assert removed == {0: int(_disk(9).sum())} and refused == []
 
 
 def test_blood_pool_beyond_the_plane_beside_the_orifice_is_kept() -> None:
     """The LV outflow tract rises above the annular plane beside the orifice: it stays LV."""
     labels = np.zeros((40, 40, 8, 1), np.uint8)
+    labels[_disk(6), 1:5, 0] = LV  # the ventricle below the plane
     labels[32:38, 17:23, 6, 0] = LV  # x 64-74 mm: beyond the 20 mm annulus radius, on a slice beyond the plane
     labels[17:23, 17:23, 6, 0] = LV  # over the orifice
     clip_at_mitral_plane(labels, SAX, mitral_annuli(_tracks(z_hinge=45.0), {"lax_2c": 1, "lax_4c": 1}, 1, [0]))
@@ -58,7 +59,7 @@ def test_blood_pool_beyond_the_plane_beside_the_orifice_is_kept() -> None:
 
 def test_a_tilted_plane_cuts_part_of_a_slice() -> None:
     labels = np.zeros((40, 40, 8, 1), np.uint8)
-    labels[_disk(8), 4, 0] = LV  # z = 40 mm, within the annulus
+    labels[_disk(8), 0:5, 0] = LV  # slice 4 (z = 40 mm) within the annulus; slices 0-3 below the plane
     annuli = mitral_annuli(_tracks(z_hinge=41.5, tilt=0.5), {"lax_2c": 1, "lax_4c": 1}, 1, [0])
     clip_at_mitral_plane(labels, SAX, annuli)
     # plane z = 41.5 + 0.5 (x - 40), the apex below it: at z = 40 the atrial side is x < 37 mm
@@ -73,3 +74,14 @@ def test_frames_without_both_hinge_pairs_get_no_annulus() -> None:
     tracks["lax_4c"]["mitral_septal"][1] = np.nan
     assert sorted(mitral_annuli(tracks, {"lax_2c": 2, "lax_4c": 2}, 2, [0, 1])) == [0]
     assert mitral_annuli({"lax_4c": tracks["lax_4c"]}, {"lax_4c": 2}, 2, [0, 1]) == {}
+
+
+def test_a_cut_that_would_take_most_of_the_ventricle_is_refused() -> None:
+    """Landmarks placed mid-ventricle (a failed tracking) must not erase half the LV."""
+    labels = np.zeros((40, 40, 8, 1), np.uint8)
+    labels[_disk(6), 1:8, 0] = LV
+    before = labels.copy()
+    removed, refused = clip_at_mitral_plane(labels, SAX, mitral_annuli(_tracks(z_hinge=25.0), {"lax_2c": 1,
+                                                                                             "lax_4c": 1}, 1, [0]))
+    assert removed == {} and refused == [0]
+    np.testing.assert_array_equal(labels, before)
