@@ -226,14 +226,17 @@ def _end_slice_checks(run: _Run, results: AnalysisResults, frames: Sequence[int]
             f"removed LV/MYO voxels beyond the mitral annulus fitted to the 2C/4C hinge landmarks (over the orifice "
             f"only): {sum(cut.values())} voxels over {len(cut)} of {len(annuli)} frames")
     if refused:
-        run.provenance["mitral plane warning"] = (
+        run.provenance[MITRAL_WARNING] = (
             f"no cut on frame(s) {', '.join(map(str, refused))}: the annulus from the landmarks would remove more than "
             f"{MAX_CUT_FRACTION:.0%} of the LV and myocardium there; check the landmarks")
     return changed or bool(cut)
 
 
-#: Provenance key of the slice-coverage review warnings (shown by the CLI and in the HTML summary).
-COVERAGE_WARNING = "review: slice coverage"
+#: Provenance keys of warnings for the user to review (every key starting with ``REVIEW`` is printed by the CLI;
+#: all provenance is in the HTML summary).
+REVIEW = "review: "
+COVERAGE_WARNING = REVIEW + "slice coverage"
+MITRAL_WARNING = REVIEW + "mitral plane"
 
 
 def _coverage_check(run: _Run, results: AnalysisResults) -> None:

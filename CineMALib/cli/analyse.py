@@ -17,7 +17,7 @@ from tqdm import tqdm
 from CineMALib.analysis.cohort import CohortProgress, StudyOutcome, iter_cohort
 from CineMALib.analysis.options import HEADS, AnalysisOptions, OptionsError
 from CineMALib.analysis.outputs import study_folder_name, write_cohort_tables, write_study_outputs
-from CineMALib.analysis.pipeline import COVERAGE_WARNING
+from CineMALib.analysis.pipeline import REVIEW
 from CineMALib.errors import CineMAInputError
 from CineMALib.infer import DEVICE_CHOICES
 from CineMALib.measure import measure_study
@@ -125,9 +125,9 @@ def analyse_to_folder(inputs: list, options: AnalysisOptions, out: Path, args: a
                 else:
                     reports.append(report)
                     tqdm.write(f"{report.study_id}: {_summary(report)} -> {folder}", file=sys.stderr)
-                    review = outcome.results.provenance.get(COVERAGE_WARNING)  # type: ignore[union-attr]
-                    if review:
-                        tqdm.write(f"{report.study_id}: review: {review}", file=sys.stderr)
+                    for key, text in outcome.results.provenance.items():  # type: ignore[union-attr]
+                        if key.startswith(REVIEW):
+                            tqdm.write(f"{report.study_id}: {REVIEW}{text}", file=sys.stderr)
             if outcome.error is not None:
                 failures.append((outcome.label, outcome.error))
                 where = "" if outcome.error.startswith(outcome.label) else f"{outcome.label}: "

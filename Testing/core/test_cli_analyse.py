@@ -13,7 +13,7 @@ import pytest
 
 from CineMALib.analysis.demo_models import write_random_weights
 from CineMALib.analysis.options import AnalysisOptions
-from CineMALib.analysis.pipeline import analyse_study
+from CineMALib.analysis.pipeline import COVERAGE_WARNING, MITRAL_WARNING, analyse_study
 from CineMALib.cli import main
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.phantom import generate_phantom, write_phantom
@@ -79,6 +79,25 @@ def test_analyse_reports_failures_and_keeps_the_rest(study_dir: Path, tiny_weigh
     assert len(_rows(out / "report.csv")) == 1
     assert "broken.nii.gz" in (out / "failures.txt").read_text()
     assert "FAILED" in capsys.readouterr().err
+
+
+def test_analyse_prints_every_review_warning(study_dir: Path, tiny_weights: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import CineMALib.analysis.cohort as cohort
+
+    def with_warnings(*args, **kwargs):  # the real analysis, plus the two kinds of review warning
+        results = analyse_study(*args, **kwargs)
+        results.provenance[MITRAL_WARNING] = "no cut on frame(s) 3: check the landmarks"
+        results.provenance[COVERAGE_WARNING] = "LV frame 0: review slice 9"
+        return results
+
+    monkeypatch.setattr(cohort, "analyse_study", with_warnings)
+    rc = main(["analyse", str(study_dir), "--out", str(tmp_path / "out"), "--weights", str(tiny_weights),
+               "--fast", "--heads", "segmentation_sax", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert "review: no cut on frame(s) 3: check the landmarks" in err and "review: LV frame 0: review slice 9" in err
 
 
 def test_analyse_rejects_bad_options_before_running(study_dir: Path, tmp_path: Path,
