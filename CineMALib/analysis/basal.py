@@ -62,15 +62,19 @@ class Bands:
         """Length (mm) of ``label`` in SAX slice ``k`` along its intersection line with the 4C plane."""
         return float(np.count_nonzero(sax_plane[self.sax[k]] == label)) * self.sax_mm
 
+    def sees(self, k: int) -> bool:
+        """Whether the 4C image covers enough of SAX slice ``k``'s line to say anything about it."""
+        return self.lax[k].size >= MIN_BAND_PIXELS
+
     def lax_chord(self, k: int, label: int, lax_flat: np.ndarray) -> float:
-        """Length (mm) of ``label`` in the 4C frame along the line of SAX slice ``k`` (0 if too few band pixels)."""
-        if self.lax[k].size < MIN_BAND_PIXELS:
+        """Length (mm) of ``label`` in the 4C frame along the line of SAX slice ``k`` (0 if the 4C does not see it)."""
+        if not self.sees(k):
             return 0.0
         return float(np.count_nonzero(lax_flat[self.lax[k]] == label)) * self.lax_mm
 
     def contradicted(self, k: int, label: int, sax_plane: np.ndarray, lax_flat: np.ndarray) -> bool:
         """True when slice ``k`` claims ``label`` across the 4C line but the 4C frame shows (almost) none there."""
-        if self.lax[k].size < MIN_BAND_PIXELS:
+        if not self.sees(k):
             return False
         chord_sax = self.sax_chord(k, label, sax_plane)
         return chord_sax >= MIN_CHORD_MM and self.lax_chord(k, label, lax_flat) < CHORD_RATIO * chord_sax

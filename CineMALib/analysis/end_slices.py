@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from CineMALib.analysis.basal import MIN_BAND_PIXELS, MIN_CHORD_MM, Bands, frames_with_4c
+from CineMALib.analysis.basal import MIN_CHORD_MM, Bands, frames_with_4c
 from CineMALib.analysis.segment import clean_labels
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.study import CineView
@@ -100,7 +100,7 @@ def calibrate_end_slices(sax_labels: np.ndarray, store: EndSliceProbabilities, s
         log_ps: dict[int, np.ndarray] = {}  # per slice, with the offsets already applied to earlier labels
         for label in CALIBRATED_LABELS:
             for k in _end_slices(labels3d, label, bands, lax_flat):
-                if k not in stored:
+                if k not in stored or not bands.sees(k):  # no probabilities kept, or no 4C evidence either way
                     continue
                 chord, target = bands.sax_chord(k, label, labels3d[:, :, k]), bands.lax_chord(k, label, lax_flat)
                 if max(chord, target) < MIN_CHORD_MM or min(chord, target) * TOLERANCE >= max(chord, target):
@@ -122,7 +122,7 @@ def _end_slices(labels3d: np.ndarray, label: int, bands: Bands, lax_flat: np.nda
     """``END_DEPTH`` slices at each end of the range where the SAX labels or the 4C band show ``label``."""
     nz = labels3d.shape[2]
     shown = [k for k in range(nz) if (labels3d[:, :, k] == label).any()
-             or (bands.lax[k].size >= MIN_BAND_PIXELS and bands.lax_chord(k, label, lax_flat) >= MIN_CHORD_MM)]
+             or bands.lax_chord(k, label, lax_flat) >= MIN_CHORD_MM]
     if len(shown) < 3:
         return []
     first, last = shown[0], shown[-1]

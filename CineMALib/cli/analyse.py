@@ -42,8 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heads", nargs="+", choices=HEADS, default=list(HEADS), help="heads to run")
     parser.add_argument("--fast", action="store_true", help="segment only ED and ES (found from image intensity)")
     parser.add_argument("--no-basal-check", action="store_true",
-                        help="keep the SAX end slices as the model labelled them (no check against the LAX-4C "
-                             "segmentation)")
+                        help="keep the SAX end slices as the model labelled them (no checks against the long-axis "
+                             "views: 4C segmentation, mitral landmarks)")
     parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES, help="where the models run")
     parser.add_argument("--batch-size", type=int, default=4, help="frames per model call")
     parser.add_argument("--height", type=float, metavar="CM", help="height in cm (overrides the file's)")

@@ -117,3 +117,19 @@ def test_the_lv_blood_pool_is_only_ever_raised() -> None:
     store.keep(0, probs, labels[..., 0])
     assert calibrate_end_slices(labels, store, sax, lax_labels, lax, [0], [0]) == {}
     np.testing.assert_array_equal(labels[..., 5, 0] == LV, wide)
+
+
+def test_a_slice_the_4c_image_does_not_reach_is_left_alone() -> None:
+    """No 4C evidence is not evidence of absence: a slice beyond the 4C image's edge keeps the model's labels."""
+    disk = _disk(6)
+    probs = _probabilities({k: np.where(disk, 0.9, 0.01) for k in range(1, 7)})
+    sax, _ = _views()
+    lax_affine = np.array([[2.0, 0, 0, 0], [0, 0, 8.0, 40.0], [0, 2.0, 0, 0], [0, 0, 0, 1]])
+    lax = CineView("lax_4c", np.zeros((40, 28, 1, 1), np.float32), lax_affine)  # z up to 54 mm: slice 6 unseen
+    lax_labels = np.zeros((40, 28, 1, 1), np.uint8)
+    lax_labels[14:26, 4:28, 0, 0] = RV
+    labels = np.argmax(probs, axis=0).astype(np.uint8)[..., np.newaxis]
+    store = EndSliceProbabilities()
+    store.keep(0, probs, labels[..., 0])
+    assert calibrate_end_slices(labels, store, sax, lax_labels, lax, [0], [0]) == {}
+    np.testing.assert_array_equal(labels[..., 6, 0] == RV, disk)
