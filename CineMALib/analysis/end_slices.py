@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from CineMALib.analysis.basal import MIN_CHORD_MM, Bands, frames_with_4c
-from CineMALib.analysis.segment import clean_labels
+from CineMALib.analysis.islands import clean_labels
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.study import CineView
 

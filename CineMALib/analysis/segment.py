@@ -11,16 +11,13 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
-from scipy import ndimage
 
+from CineMALib.analysis.islands import clean_labels
 from CineMALib.analysis.weights import HeadModels
 from CineMALib.infer import ProgressCallback, predict
 from CineMALib.labels import LV
 from CineMALib.preprocess import ModelGrid, frame_batch
 from CineMALib.study import CineView
-
-#: Islands smaller than this fraction of a label's largest 3-D component are dropped (model speckle).
-MIN_COMPONENT_FRACTION = 0.2
 
 
 def model_inputs(view: CineView, grid: ModelGrid, frames: Sequence[int]) -> Iterator[np.ndarray]:
@@ -31,20 +28,6 @@ def model_inputs(view: CineView, grid: ModelGrid, frames: Sequence[int]) -> Iter
 
 def _softmax(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits.float(), dim=1)
-
-
-def clean_labels(labels: np.ndarray) -> np.ndarray:
-    """Remove small disconnected islands of each foreground label (set to background), in place and returned."""
-    for value in np.unique(labels):
-        if value == 0:
-            continue
-        comp, n = ndimage.label(labels == value)
-        if n <= 1:
-            continue
-        sizes = np.bincount(comp.ravel())[1:]
-        small = np.flatnonzero(sizes < MIN_COMPONENT_FRACTION * sizes.max()) + 1
-        labels[np.isin(comp, small)] = 0
-    return labels
 
 
 def segment_view(
