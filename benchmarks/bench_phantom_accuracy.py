@@ -94,6 +94,10 @@ def _class_cell(s: StudyScore) -> str:
     return ("ok " if s.predicted_class == PHANTOM_PATHOLOGY_CLASS[s.pathology] else "BAD ") + s.predicted_class
 
 
+def _meets(key: str, value: float) -> bool:
+    return bool(value >= TARGETS[key]) if key == "Dice" else bool(value <= TARGETS[key])
+
+
 def print_table(scores: list[StudyScore]) -> bool:
     """Per-study rows, then the worst study and the mean against each target; True when every study meets all."""
     keys = [f"{n} {p}" for p in ("ED", "ES") for n in LABELS]
@@ -113,7 +117,7 @@ def print_table(scores: list[StudyScore]) -> bool:
     for key, values in per_study.items():
         higher_is_better = key == "Dice"
         worst = np.nanmin(values) if higher_is_better else np.nanmax(values)
-        ok = bool(worst >= TARGETS[key]) if higher_is_better else bool(worst <= TARGETS[key])
+        ok = _meets(key, worst)
         ok_all &= ok
         op = ">=" if higher_is_better else "<="
         print(f"  {key:12s} worst {worst:7.3f}  mean {np.nanmean(values):7.3f}  target {op} {TARGETS[key]:g}  "
@@ -121,6 +125,11 @@ def print_table(scores: list[StudyScore]) -> bool:
     for name in LABELS:
         vals = [v for s in scores for k, v in s.dice.items() if k.startswith(name)]
         print(f"  Dice {name:4s} mean {np.mean(vals):.3f} min {np.min(vals):.3f}" if vals else f"  Dice {name}: n/a")
+    misses = {s.seed: [f"{key} {values[i]:.3f}" for key, values in per_study.items() if not _meets(key, values[i])]
+              for i, s in enumerate(scores)}
+    failing = {seed: m for seed, m in misses.items() if m}
+    print(f"  studies meeting every target: {len(scores) - len(failing)} of {len(scores)}"
+          + (f"; missed: {'; '.join(f'{seed} ' + ', '.join(m) for seed, m in failing.items())}" if failing else ""))
     classified = [s.predicted_class == PHANTOM_PATHOLOGY_CLASS[s.pathology] for s in scores if s.predicted_class]
     regressed = [s.ef_regression_err for s in scores if np.isfinite(s.ef_regression_err)]
     print(f"  classifier accuracy {np.mean(classified):.2f}" if classified else "  classifier: not run (no weights)",

@@ -7,9 +7,9 @@ are never used here: tests, benchmarks and ``cinema demo`` use them as unseen st
 wall-time budgets) and everything is seeded, so a rerun on the same machine and thread count (2) gives the same
 weights; other CPUs differ only by floating-point rounding.
 
-Shipped: SAX and LAX-4C segmentation, LAX 2C/4C landmark heatmaps. ``--with-scores`` also trains a CVD classifier
-and an EF regressor (ConvViT on [ED, ES], initialised from the SAX segmenter's encoder); within this budget they stay
-at chance level, so they are not shipped and the pipeline reports those heads as skipped for the demo weights.
+Shipped: SAX and LAX-4C segmentation, LAX 2C/4C landmark heatmaps, and a CVD classifier (ConvViT on [ED, ES] with
+the SAX segmenter's encoder frozen; see ``demo_score_training``). ``--with-scores`` also trains an EF regressor end
+to end; within this budget it does not learn, so it is not shipped and the pipeline reports that head as skipped.
 
 How it stays cheap: dense models are trained mostly on sub-windows of the model grid (SAX 96 x 96 x 16 of 192, LAX
 128 x 128 of 256) at offsets that are multiples of the coarsest decoder cell (32 px), with the full model's sin-cos
@@ -31,9 +31,10 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_training_data import load_samples  # noqa: E402
+from demo_score_training import train_classifier, train_pair
+from demo_training_data import load_samples
 
-from CineMALib.analysis.demo_models import build_demo_model, demo_config, save_checkpoint  # noqa: E402
+from CineMALib.analysis.demo_models import build_demo_model, demo_config, save_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SEEDS: list[int] = list(range(1000, 1048))
@@ -45,14 +46,16 @@ PLAN: dict[str, tuple[int, int, int, int, int, float]] = {
     "segmentation/phantom_lax_4c": (600, 128, 8, 300, 4, 2e-3),
     "landmark_heatmap/lax_2c": (100, 128, 8, 250, 4, 2e-3),
     "landmark_heatmap/lax_4c": (100, 128, 8, 250, 4, 2e-3),
-    "classification_cvd/phantom_sax": (0, 0, 0, 120, 4, 5e-4),
+    "classification_cvd/phantom_sax": (0, 0, 0, 2000, 16, 3e-3),
     "regression_ef/phantom_sax": (0, 0, 0, 150, 4, 5e-4),
 }
+CLASSIFIER_COPIES = 3  # augmented copies of each [ED, ES] pair whose frozen-encoder outputs the classifier trains on
 # name -> (steps, batch, learning rate, soft-Dice weight, end-slice weight) of the refine phase (see ``refine``)
 REFINE: dict[str, tuple[int, int, float, float, float]] = {
     "segmentation/phantom_sax": (100, 2, 1e-3, 0.5, 4.0),
 }
 FOREGROUND_CROP = 0.75  # share of crops whose offsets keep the window centre (the jittered LV centre) inside
+CLASSIFIER = "classification_cvd/phantom_sax"
 DATA_KEY = {"segmentation/phantom_sax": "sax", "segmentation/phantom_lax_4c": "lax_4c",
             "landmark_heatmap/lax_2c": "lax_2c", "landmark_heatmap/lax_4c": "lax_4c"}
 
@@ -276,61 +279,6 @@ def refine(name: str, model: nn.Module, data: dict[str, np.ndarray], seed: int) 
             log(f"{name}: refine step {step + 1}/{steps} loss {loss:.4f} ({time.perf_counter() - start:.0f} s)")
 
 
-def _init_from_encoder(model: nn.Module, segmenter: nn.Module) -> None:
-    """Start a ConvViT from the trained SAX segmenter's encoder (as the official fine-tuning starts from the MAE):
-    every tensor with the same name and shape is copied; the first conv, which takes 2 frames instead of 1, gets
-    the 1-frame kernel repeated and halved."""
-    own = model.state_dict()
-    copied = 0
-    for key, value in segmenter.state_dict().items():
-        if key in own and "pos_embed" not in key:
-            if own[key].shape == value.shape:
-                own[key] = value.clone()
-                copied += 1
-            elif key.endswith("conv_blocks.0.patch_embed.conv.weight") and own[key].shape[1] == 2 * value.shape[1]:
-                own[key] = value.repeat(1, 2, *([1] * (value.ndim - 2))) / 2
-                copied += 1
-    model.load_state_dict(own)
-    log(f"initialised {copied} tensors from the SAX segmentation encoder")
-
-
-def train_pair(name: str, data: dict[str, np.ndarray], seed: int,
-               encoder: nn.Module | None = None) -> tuple[nn.Module, dict]:
-    """ConvViT on [ED, ES] pairs: CVD classes (cross-entropy) or z-scored LVEF (MSE)."""
-    *_, steps, batch, lr = PLAN[name]
-    regression = name.startswith("regression")
-    ef = data["pair_ef"].astype(np.float64)
-    config = demo_config(name, ef_mean_std=(float(ef.mean()), float(ef.std())))
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(seed)
-    model = build_demo_model(name, config)
-    if encoder is not None:
-        _init_from_encoder(model, encoder)
-    model = model.to(memory_format=torch.channels_last_3d)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=1e-2)
-    start = time.perf_counter()
-    for step in range(steps):
-        for group in opt.param_groups:
-            group["lr"] = _cosine(step, steps, lr)
-        model.train()
-        idx = rng.integers(0, len(data["pair_x"]), size=batch)
-        x = _channels_last(augment(torch.from_numpy(data["pair_x"][idx].astype(np.float32)), gen))
-        out = model({"sax": x})
-        if regression:
-            z = (torch.from_numpy(ef[idx]).float() - ef.mean()) / ef.std()
-            loss = F.mse_loss(out[:, 0], z)
-        else:
-            loss = F.cross_entropy(out, torch.from_numpy(data["pair_class"][idx]).long())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
-        if step % 20 == 0 or step == steps - 1:
-            log(f"{name}: step {step + 1}/{steps} loss {loss.item():.4f} ({time.perf_counter() - start:.0f} s)")
-    return model.to(memory_format=torch.contiguous_format).eval(), config
-
-
 def _saved_segmenter(out: Path) -> nn.Module | None:
     """The SAX segmenter of an earlier run (when only the score models are retrained)."""
     from safetensors.torch import load_file
@@ -364,11 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "Resources" / "demo")
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/cinema-demo-cache"))
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every step count (smoke tests)")
-    parser.add_argument("--only", nargs="*", default=list(DATA_KEY), choices=list(PLAN),
-                        help="models to train (default: the dense heads; the score models are opt-in)")
+    parser.add_argument("--only", nargs="*", default=[*DATA_KEY, CLASSIFIER], choices=list(PLAN),
+                        help="models to train (default: the shipped ones; the EF regressor is opt-in)")
     parser.add_argument("--with-scores", action="store_true",
-                        help="also train the CVD classifier and EF regressor (they do not learn within the "
-                             "30-minute budget, so they are not shipped)")
+                        help="also train the EF regressor (it does not learn within the 30-minute budget, so it "
+                             "is not shipped)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--studies", type=int, default=len(TRAIN_SEEDS), help="use the first N seeds (smoke tests)")
     args = parser.parse_args(argv)
@@ -386,8 +334,11 @@ def main(argv: list[str] | None = None) -> int:
             model, config = train_dense(name, data, seed=i), demo_config(name)
             if name == "segmentation/phantom_sax":
                 segmenter = model
+        elif name == CLASSIFIER:
+            model, config = train_classifier(name, data, (*PLAN[name], CLASSIFIER_COPIES), i, segmenter,
+                                             augment, _cosine, log)
         else:
-            model, config = train_pair(name, data, seed=i, encoder=segmenter)
+            model, config = train_pair(name, data, PLAN[name], i, segmenter, augment, _cosine, _channels_last, log)
         meta = {"trained_on": f"CineMA phantom seeds {TRAIN_SEEDS[0]}-{TRAIN_SEEDS[-1]}", "purpose": "demo only"}
         save_checkpoint(model, config, args.out, name, seed=0, metadata=meta, half=True)
         log(f"saved {name}")

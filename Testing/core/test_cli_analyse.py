@@ -140,3 +140,5 @@ def test_demo_models_are_accurate_on_an_unseen_phantom() -> None:
     errors = [np.linalg.norm(results.views[v].landmarks_world[n][ed] - phantom.landmarks_world[v][n][ed])
               for v in ("lax_2c", "lax_4c") for n in results.views[v].landmarks_world]
     assert float(np.median(errors)) <= 6.0
+    classified = [score.probabilities for score in results.scores if score.probabilities]
+    assert classified and max(classified[0], key=classified[0].get) == "NOR"  # the demo classifier: a normal heart

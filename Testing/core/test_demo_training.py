@@ -57,13 +57,19 @@ def test_tiny_training_run_writes_verified_loadable_weights(tmp_path: Path) -> N
 
     out = tmp_path / "demo"
     rc = train.main(["--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--scale", "0.005",
-                     "--studies", "1", "--only", "segmentation/phantom_sax"])
+                     "--studies", "1", "--only", "segmentation/phantom_sax", "classification_cvd/phantom_sax"])
     assert rc == 0
-    config, weights = checkpoint_paths(out, "segmentation/phantom_sax", 0)
-    assert config.is_file() and weights.is_file()
-    sums = (out / "SHA256SUMS").read_text().split()
-    assert weights.relative_to(out).as_posix() in sums
     from safetensors.torch import load_file
 
-    state = load_file(str(weights))
-    assert state and all(np.isfinite(v.float().numpy()).all() for v in state.values())
+    sums = (out / "SHA256SUMS").read_text().split()
+    for name in ("segmentation/phantom_sax", "classification_cvd/phantom_sax"):
+        config, weights = checkpoint_paths(out, name, 0)
+        assert config.is_file() and weights.is_file()
+        assert weights.relative_to(out).as_posix() in sums
+        state = load_file(str(weights))
+        assert state and all(np.isfinite(v.float().numpy()).all() for v in state.values())
+    # The classifier's encoder is the segmenter's, frozen: the ViT blocks are identical tensors.
+    seg = load_file(str(checkpoint_paths(out, "segmentation/phantom_sax", 0)[1]))
+    cls = load_file(str(checkpoint_paths(out, "classification_cvd/phantom_sax", 0)[1]))
+    shared = [k for k in seg if k.startswith("encoder.blocks.")]
+    assert shared and all(torch.equal(seg[k], cls[k]) for k in shared)
