@@ -27,7 +27,13 @@ from CineMALib.analysis.landmarks import track_landmarks
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.scores import classify, regress
 from CineMALib.analysis.segment import lv_centroid_world, lv_volumes_ml, segment_view
-from CineMALib.analysis.valve_plane import MAX_CUT_FRACTION, clip_at_mitral_plane, mitral_annuli
+from CineMALib.analysis.valve_plane import (
+    FILL_BELOW,
+    MAX_CUT_FRACTION,
+    clip_at_mitral_plane,
+    fill_below_mitral_plane,
+    mitral_annuli,
+)
 from CineMALib.analysis.weights import HeadModels, available, load_head
 from CineMALib.errors import CineMAInputError, CineMAWeightsError
 from CineMALib.infer import ProgressCallback, check_cancel, select_device
@@ -199,8 +205,8 @@ def _count(changes: dict[int, dict[int, list[int]]]) -> str:
 def _end_slice_checks(run: _Run, results: AnalysisResults, frames: Sequence[int], store: EndSliceProbabilities) -> bool:
     """Check the SAX end slices against the long-axis views: re-threshold those that grossly disagree with the
     LAX-4C segmentation (:mod:`CineMALib.analysis.end_slices`), clear those it contradicts (atrium taken for
-    ventricle), then cut the LV at the mitral annulus from the 2C/4C landmarks
-    (:mod:`CineMALib.analysis.valve_plane`). True if any label changed."""
+    ventricle), then fill the LV over the mitral orifice just below and cut it beyond the annulus from the 2C/4C
+    landmarks (:mod:`CineMALib.analysis.valve_plane`). True if any label changed."""
     labels, sax = results.views["sax"].labels, run.study["sax"]
     changed = False
     lax = results.views.get("lax_4c")
@@ -216,10 +222,16 @@ def _end_slice_checks(run: _Run, results: AnalysisResults, frames: Sequence[int]
             run.provenance["basal/apical slice check"] = (
                 "cleared SAX end slices without that structure in the LAX-4C segmentation: " + _count(cleared))
         changed = bool(calibrated or cleared)
-    store.slices.clear()
     tracks = {v: results.views[v].landmarks_world for v in LANDMARK_VIEWS
               if v in results.views and results.views[v].landmarks_world}
     annuli = mitral_annuli(tracks, {v: run.study[v].n_frames for v in tracks}, sax.n_frames, frames)
+    filled = fill_below_mitral_plane(labels, sax, annuli, store.slices)
+    store.slices.clear()
+    if filled:
+        run.provenance["mitral orifice fill"] = (
+            "re-thresholded the model's LV probability (background voxels only) on SAX slices just below the mitral "
+            f"annulus fitted to the 2C/4C hinge landmarks where the LV covered less than {FILL_BELOW:.0%} of the "
+            f"orifice: {sum(map(len, filled.values()))} slice-frame(s) over {len(filled)} frame(s)")
     cut, refused = clip_at_mitral_plane(labels, sax, annuli)
     if cut:
         run.provenance["mitral plane cut"] = (
@@ -229,7 +241,7 @@ def _end_slice_checks(run: _Run, results: AnalysisResults, frames: Sequence[int]
         run.provenance[MITRAL_WARNING] = (
             f"no cut on frame(s) {', '.join(map(str, refused))}: the annulus from the landmarks would remove more than "
             f"{MAX_CUT_FRACTION:.0%} of the LV and myocardium there; check the landmarks")
-    return changed or bool(cut)
+    return changed or bool(filled or cut)
 
 
 #: Provenance keys of warnings for the user to review (every key starting with ``REVIEW`` is printed by the CLI;

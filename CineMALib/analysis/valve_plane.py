@@ -8,6 +8,11 @@ towards the apex) and an ellipse through them. LV blood pool and myocardium whos
 (atrial side) *and over the orifice* (inside the ellipse scaled by ``RIM_SCALE``) are set to background. Only
 removal, never addition; the RV (own tricuspid plane, at most one hinge in these views) is left to the 4C check.
 
+The counterpart, ``fill_below_mitral_plane``: a basal slice whose centre lies just below the annulus is LV across
+the orifice, though most of its slab may be atrium; the model often labels only part of it (end diastole). There the
+LV log-probability is raised, on background voxels only, until the LV covers most of the orifice: the added contour
+is the model's own at a lower threshold, never drawn from the landmarks.
+
 Why only over the orifice: the left atrium sits over the mitral orifice, while the LV outflow tract, which counts as
 LV volume, reaches above the annular plane beside it (towards the aortic valve); a saddle-shaped real annulus also
 rises above the fitted plane at its rim. Every cut is reported in the provenance.
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from CineMALib.analysis.islands import clean_labels
 from CineMALib.labels import LV, MYO
 from CineMALib.measure.longaxis import lax_frame
 from CineMALib.study import CineView
@@ -28,6 +34,12 @@ MITRAL_HINGES: dict[str, tuple[str, str]] = {"lax_2c": ("mitral_anterior", "mitr
                                              "lax_4c": ("mitral_lateral", "mitral_septal")}
 MARGIN_MM = 0.0  # keep voxels up to this far beyond the fitted plane
 RIM_SCALE = 1.0  # cut only over the mitral orifice: within this multiple of the hinge ellipse
+#: The fill (``fill_below_mitral_plane``): its region is the inner ``FILL_RIM_SCALE`` of the hinge ellipse, on slice
+#: centres between ``FILL_MARGIN_MM`` and ``FILL_DEPTH_MM`` on the ventricular side of the plane; a slice whose LV
+#: covers less than ``FILL_BELOW`` of that region is re-thresholded until it covers ``FILL_TO``.
+FILL_RIM_SCALE, FILL_MARGIN_MM, FILL_DEPTH_MM, FILL_BELOW, FILL_TO = 0.8, 0.5, 12.0, 0.6, 0.8
+FILL_OFFSETS = np.linspace(0.25, 8.0, 32)  # LV log-probability offsets tried, smallest first
+MIN_FILL_REGION = 30  # voxels: smaller regions (the plane grazing a slice) are not judged
 MAX_CUT_FRACTION = 0.2  # a cut that would remove more of a frame's LV + MYO than this is not made (implausible
 #                         landmarks: the atrial overlap of a basal slice is a few per cent)
 
@@ -95,8 +107,7 @@ def clip_at_mitral_plane(sax_labels: np.ndarray, sax: CineView,
     by more than ``MARGIN_MM``) and over its annulus (``RIM_SCALE``) to background. Returns frame -> voxels removed
     (frames with none left out) and the frames left unchanged because the cut would have removed more than
     ``MAX_CUT_FRACTION`` of their LV + MYO (landmarks that cannot be right)."""
-    idx = np.indices(sax.shape, dtype=np.float32).reshape(3, -1).T
-    world = idx @ sax.affine[:3, :3].T.astype(np.float32) + sax.affine[:3, 3].astype(np.float32)
+    world = _world_points(sax)
     removed: dict[int, int] = {}
     refused: list[int] = []
     for t, annulus in annuli.items():
@@ -111,3 +122,39 @@ def clip_at_mitral_plane(sax_labels: np.ndarray, sax: CineView,
             frame[cut] = 0
             removed[int(t)] = n_cut
     return removed, refused
+
+
+def _world_points(sax: CineView) -> np.ndarray:
+    idx = np.indices(sax.shape, dtype=np.float32).reshape(3, -1).T
+    return idx @ sax.affine[:3, :3].T.astype(np.float32) + sax.affine[:3, 3].astype(np.float32)
+
+
+def fill_below_mitral_plane(sax_labels: np.ndarray, sax: CineView, annuli: Mapping[int, Annulus],
+                            probabilities: Mapping[int, Mapping[int, np.ndarray]]) -> dict[int, list[int]]:
+    """Raise the LV on SAX slices just below each frame's mitral annulus where the model left the orifice mostly
+    unlabelled (``sax_labels`` (x, y, z, t), in place). ``probabilities``: frame -> slice -> (C, x, y) class
+    probabilities (the end slices kept while segmenting). Only background voxels become LV. Returns frame -> slices
+    changed."""
+    world = _world_points(sax)
+    changed: dict[int, list[int]] = {}
+    for t, annulus in annuli.items():
+        rel = world - annulus.centre
+        over = (((rel @ annulus.axes.T) / (FILL_RIM_SCALE * annulus.radii)) ** 2).sum(axis=1) <= 1.0
+        depth = rel @ annulus.normal
+        region = (over & (depth > FILL_MARGIN_MM) & (depth < FILL_DEPTH_MM)).reshape(sax.shape)
+        for k, probs in probabilities.get(t, {}).items():
+            inside, plane = region[:, :, k], sax_labels[:, :, k, t]
+            if inside.sum() < MIN_FILL_REGION or np.mean(plane[inside] == LV) >= FILL_BELOW:
+                continue
+            log_p = np.log(np.clip(probs.astype(np.float32), 1e-6, 1.0))
+            for offset in FILL_OFFSETS:
+                log_p_lv = log_p.copy()
+                log_p_lv[LV] += offset
+                raised = np.where((plane == 0) & (np.argmax(log_p_lv, axis=0) == LV), LV, plane).astype(np.uint8)
+                if np.mean(raised[inside] == LV) >= FILL_TO:
+                    sax_labels[:, :, k, t] = raised
+                    changed.setdefault(int(t), []).append(int(k))
+                    break
+        if t in changed:
+            clean_labels(sax_labels[..., t])
+    return changed

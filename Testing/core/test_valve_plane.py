@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from CineMALib.analysis.valve_plane import annulus_from_hinges, clip_at_mitral_plane, mitral_annuli
+from CineMALib.analysis.valve_plane import (annulus_from_hinges, clip_at_mitral_plane, fill_below_mitral_plane,
+                                            mitral_annuli)
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.study import CineView
 
@@ -85,3 +86,47 @@ def test_a_cut_that_would_take_most_of_the_ventricle_is_refused() -> None:
                                                                                              "lax_4c": 1}, 1, [0]))
     assert removed == {} and refused == [0]
     np.testing.assert_array_equal(labels, before)
+
+
+def _basal_probabilities(lv_inner: float, lv_outer: float) -> np.ndarray:
+    """(C, x, y) probabilities of a basal slice: LV certain within ``lv_inner`` px, likely-but-below-threshold out to
+    ``lv_outer`` px (p(LV) 0.3 vs 0.7 background), a myocardial ring outside, background beyond."""
+    probs = np.zeros((4, 40, 40), np.float32)
+    probs[0] = 1.0
+    ring = _disk(lv_outer + 2) & ~_disk(lv_outer)
+    probs[:, ring] = 0.0
+    probs[MYO, ring] = 1.0
+    weak = _disk(lv_outer) & ~_disk(lv_inner)
+    probs[:, weak] = 0.0
+    probs[LV, weak], probs[0, weak] = 0.3, 0.7
+    probs[:, _disk(lv_inner)] = 0.0
+    probs[LV, _disk(lv_inner)] = 1.0
+    return probs
+
+
+def test_a_slice_just_below_the_annulus_gets_its_lv_over_the_orifice_back() -> None:
+    """Slice 6 (z = 60 mm) lies 3 mm below the annulus (z = 63 mm); the model labelled only a small core of its LV.
+    The fill lowers the LV threshold there (background voxels only): the weak-but-real LV comes back, the
+    myocardial ring stays."""
+    probs = _basal_probabilities(lv_inner=3, lv_outer=9)
+    labels = np.zeros((40, 40, 8, 1), np.uint8)
+    labels[..., 6, 0] = np.argmax(probs, axis=0)
+    before = labels.copy()
+    annuli = mitral_annuli(_tracks(z_hinge=63.0), {"lax_2c": 1, "lax_4c": 1}, 1, [0])
+    changed = fill_below_mitral_plane(labels, SAX, annuli, {0: {6: probs}})
+    assert changed == {0: [6]}
+    assert (labels[_disk(9), 6, 0] == LV).all()
+    assert (labels[..., 6, 0][before[..., 6, 0] == MYO] == MYO).all()
+    assert not labels[~_disk(11), 6, 0].any()
+
+
+def test_no_fill_beyond_the_annulus_or_where_the_lv_already_covers_the_orifice() -> None:
+    probs = _basal_probabilities(lv_inner=3, lv_outer=9)
+    annuli = mitral_annuli(_tracks(z_hinge=57.0), {"lax_2c": 1, "lax_4c": 1}, 1, [0])  # slice 6 is 3 mm beyond
+    labels = np.zeros((40, 40, 8, 1), np.uint8)
+    labels[..., 6, 0] = np.argmax(probs, axis=0)
+    assert fill_below_mitral_plane(labels, SAX, annuli, {0: {6: probs}}) == {}
+    covered = _basal_probabilities(lv_inner=9, lv_outer=9)
+    labels[..., 6, 0] = np.argmax(covered, axis=0)
+    below = mitral_annuli(_tracks(z_hinge=63.0), {"lax_2c": 1, "lax_4c": 1}, 1, [0])
+    assert fill_below_mitral_plane(labels, SAX, below, {0: {6: covered}}) == {}
