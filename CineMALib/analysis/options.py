@@ -42,8 +42,9 @@ class AnalysisOptions:
     ``weights``: ``"official"`` (hub cache), ``"demo"`` (``Resources/demo``) or a folder in the hub layout.
     ``datasets``: head -> training data set (defaults per head; ``"phantom"`` for demo weights).
     ``seed`` or ``ensemble`` (seeds 0-2: mean probabilities, spread reported). ``fast``: segment ED and ES only.
-    ``basal_check``: check the SAX end slices against the LAX-4C segmentation (needs LAX-4C): re-threshold those
-    that grossly disagree with it, clear those whose structure it does not show.
+    ``basal_check``: check the SAX end slices against the long-axis views: re-threshold those that grossly disagree
+    with the LAX-4C segmentation, clear those whose structure it does not show, then raise the LV over the mitral
+    orifice just below and cut it beyond the annulus that the 2C/4C landmarks give.
     """
 
     weights: str = "official"
