@@ -5,8 +5,8 @@ LV (the atrium above looks the same: bright blood in a ring of tissue), inflatin
 at the mitral annulus, which the long-axis cines show directly (the clinical convention: place the mitral plane from
 the long-axis views). The four hinge points tracked on 2C and 4C define, per frame, a plane (least squares, normal
 towards the apex) and an ellipse through them. LV blood pool and myocardium whose voxel centres lie beyond that plane
-(atrial side) *and over the orifice* (inside the ellipse scaled by ``RIM_SCALE``) are set to background. Only
-removal, never addition; the RV (own tricuspid plane, at most one hinge in these views) is left to the 4C check.
+(atrial side) *and over the orifice* (inside the ellipse scaled by ``RIM_SCALE``) are set to background. The RV
+(own tricuspid plane, at most one hinge in these views) is left to the 4C check.
 
 The counterpart, ``fill_below_mitral_plane``: a basal slice whose centre lies just below the annulus is LV across
 the orifice, though most of its slab may be atrium; the model often labels only part of it (end diastole). There the
