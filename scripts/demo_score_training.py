@@ -69,10 +69,8 @@ class FrozenFeatures:
 
 
 def head_logits(model: nn.Module, cls: torch.Tensor, skips: list[torch.Tensor], tokens: torch.Tensor) -> torch.Tensor:
-    """The ConvViT's own ``reduce="all"`` output from precomputed encoder outputs (fusion, then both heads)."""
-    fused = model.enc_fusion_dict["sax"](skips, tokens, None)
-    return torch.stack([model.pred_head_dict["sax"](fused.mean(dim=1)),
-                        model.pred_head_dict["cls"](cls[:, 0])]).mean(dim=0)
+    """The ConvViT's ``reduce="all"`` output from stored encoder outputs: its fusion, then its heads."""
+    return model.head_forward({"cls": cls, "sax": model.enc_fusion_dict["sax"](skips, tokens, None)}, ["sax"])
 
 
 def train_classifier(name: str, data: dict[str, np.ndarray], plan: tuple, seed: int, encoder: nn.Module | None,

@@ -80,10 +80,14 @@ class ConvViT(nn.Module):
         """Logits ``(B, out_chans)``: ``"all"`` mean of view heads and cls head, ``"patch"`` views only, ``"cls"``."""
         if reduce not in REDUCTIONS:
             raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
-        features = self.feature_forward(image_dict, mask_dict)
+        return self.head_forward(self.feature_forward(image_dict, mask_dict), list(image_dict), reduce)
+
+    def head_forward(self, features: Mapping[str, torch.Tensor], views: Sequence[str], reduce: str = "all"
+                     ) -> torch.Tensor:
+        """Logits from ``feature_forward`` output (separate so that heads can be trained on stored features)."""
         logits = []
         if reduce in ("all", "patch"):
-            logits += [self.pred_head_dict[view](features[view].mean(dim=1)) for view in image_dict]
+            logits += [self.pred_head_dict[view](features[view].mean(dim=1)) for view in views]
         if reduce in ("all", "cls"):
             logits.append(self.pred_head_dict["cls"](features["cls"][:, 0]))
         return torch.stack(logits, dim=0).mean(dim=0)
