@@ -62,10 +62,20 @@ class EndSliceProbabilities:
         self.slices[int(frame)] = {k: probs[:, :, :, k].astype(np.float16) for k in _candidate_slices(labels3d)}
 
 
-def _chord_for_offset(log_p: np.ndarray, label: int, offset: float, bands: Bands, k: int) -> tuple[float, np.ndarray]:
+def log_probabilities(probs: np.ndarray) -> np.ndarray:
+    """Clipped log of stored (float16) class probabilities (C, ...), as float32."""
+    return np.log(np.clip(probs.astype(np.float32), 1e-6, 1.0))
+
+
+def argmax_with_offset(log_p: np.ndarray, label: int, offset: float) -> np.ndarray:
+    """Labels (uint8) of ``log_p`` (C, x, y) re-thresholded: ``label``'s log-probability shifted by ``offset``."""
     shifted = log_p.copy()
     shifted[label] += offset
-    plane = np.argmax(shifted, axis=0).astype(np.uint8)
+    return np.argmax(shifted, axis=0).astype(np.uint8)
+
+
+def _chord_for_offset(log_p: np.ndarray, label: int, offset: float, bands: Bands, k: int) -> tuple[float, np.ndarray]:
+    plane = argmax_with_offset(log_p, label, offset)
     return bands.sax_chord(k, label, plane), plane
 
 
@@ -107,7 +117,7 @@ def calibrate_end_slices(sax_labels: np.ndarray, store: EndSliceProbabilities, s
                     continue
                 if label in RAISE_ONLY and target < chord:
                     continue
-                log_p = log_ps.setdefault(k, np.log(np.clip(stored[k].astype(np.float32), 1e-6, 1.0)))
+                log_p = log_ps.setdefault(k, log_probabilities(stored[k]))
                 offset, plane = fit_offset(log_p, label, target, bands, k)
                 log_p[label] += offset
                 if offset != 0.0 and not np.array_equal(plane, labels3d[:, :, k]):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from CineMALib.analysis.end_slices import argmax_with_offset, log_probabilities
 from CineMALib.analysis.islands import clean_labels
 from CineMALib.labels import LV, MYO
 from CineMALib.measure.longaxis import lax_frame
@@ -146,11 +147,10 @@ def fill_below_mitral_plane(sax_labels: np.ndarray, sax: CineView, annuli: Mappi
             inside, plane = region[:, :, k], sax_labels[:, :, k, t]
             if inside.sum() < MIN_FILL_REGION or np.mean(plane[inside] == LV) >= FILL_BELOW:
                 continue
-            log_p = np.log(np.clip(probs.astype(np.float32), 1e-6, 1.0))
+            log_p = log_probabilities(probs)
             for offset in FILL_OFFSETS:
-                log_p_lv = log_p.copy()
-                log_p_lv[LV] += offset
-                raised = np.where((plane == 0) & (np.argmax(log_p_lv, axis=0) == LV), LV, plane).astype(np.uint8)
+                raised = np.where((plane == 0) & (argmax_with_offset(log_p, LV, offset) == LV), LV, plane)
+                raised = raised.astype(np.uint8)
                 if np.mean(raised[inside] == LV) >= FILL_TO:
                     sax_labels[:, :, k, t] = raised
                     changed.setdefault(int(t), []).append(int(k))
