@@ -4,9 +4,11 @@
 
 Per study: Dice of LV / MYO / RV at the true ED and ES frames (SAX, the study's own grid), |dLVEF| and |dRVEF| in
 points and the LVEDV error in % against the phantom's *discretised* truth (its labels measured the same way), mean
-landmark distance (mm, 2C and 4C, all frames), and the classifier / EF-regression outputs. Targets (demo models),
-met by every study: Dice >= 0.90, |dLVEF| <= 3, |dRVEF| <= 5, EDV within 10 %, landmark error <= 3 mm. Training
-seeds are 1000-1047; the default seeds here are 100-105 (two of each pathology).
+landmark distance (mm, 2C and 4C, all frames), and the classifier / EF-regression outputs. Targets (demo models):
+Dice >= 0.90 per structure and phase, |dLVEF| <= 3, |dRVEF| <= 5, EDV within 10 %, landmark error <= 3 mm; each is
+judged on the mean over the studies (the models' accuracy) and on the worst study, and the exit status is 0 only
+when every study meets every target. Training seeds are 1000-1047; the default seeds here are 100-105 (two of each
+pathology).
 """
 
 from __future__ import annotations
@@ -98,8 +100,22 @@ def _meets(key: str, value: float) -> bool:
     return bool(value >= TARGETS[key]) if key == "Dice" else bool(value <= TARGETS[key])
 
 
+def _per_study(scores: list[StudyScore]) -> dict[str, list[float]]:
+    """Each measure with its target, one value per study; Dice per structure and phase as the issue states it."""
+    keys = [f"{n} {p}" for p in ("ED", "ES") for n in LABELS]
+    out = {f"Dice {k}": [s.dice.get(k, np.nan) for s in scores] for k in keys}
+    out.update({"|dLVEF|": [s.d_lvef for s in scores], "|dRVEF|": [s.d_rvef for s in scores],
+                "|EDV err| %": [s.edv_err_pct for s in scores], "landmark mm": [s.landmark_mm for s in scores]})
+    return out
+
+
+def _target_key(measure: str) -> str:
+    return "Dice" if measure.startswith("Dice") else measure
+
+
 def print_table(scores: list[StudyScore]) -> bool:
-    """Per-study rows, then the worst study and the mean against each target; True when every study meets all."""
+    """Per-study rows, then each measure's mean and worst study against its target; True when every study meets
+    every target (the strict reading; the mean over studies, the models' accuracy, is printed beside it)."""
     keys = [f"{n} {p}" for p in ("ED", "ES") for n in LABELS]
     head = ["seed", "path", *keys, "|dLVEF|", "|dRVEF|", "EDV%", "lmk mm", "class", "|dEFreg|", "s"]
     print(" ".join(f"{h:>7s}" for h in head))
@@ -109,32 +125,31 @@ def print_table(scores: list[StudyScore]) -> bool:
                  _class_cell(s),
                  _fmt(s.ef_regression_err), f"{s.seconds:.0f}"]
         print(" ".join(f"{c:>7s}" for c in cells))
-    per_study = {"Dice": [min(s.dice.values()) if s.dice else np.nan for s in scores],
-                 "|dLVEF|": [s.d_lvef for s in scores], "|dRVEF|": [s.d_rvef for s in scores],
-                 "|EDV err| %": [s.edv_err_pct for s in scores], "landmark mm": [s.landmark_mm for s in scores]}
-    ok_all = True
-    print("\nsummary: every study must meet each target (Dice: the lowest of LV/MYO/RV at ED and ES)")
-    for key, values in per_study.items():
-        higher_is_better = key == "Dice"
-        worst = np.nanmin(values) if higher_is_better else np.nanmax(values)
-        ok = _meets(key, worst)
-        ok_all &= ok
-        op = ">=" if higher_is_better else "<="
-        print(f"  {key:12s} worst {worst:7.3f}  mean {np.nanmean(values):7.3f}  target {op} {TARGETS[key]:g}  "
-              f"{'PASS' if ok else 'FAIL'}")
-    for name in LABELS:
-        vals = [v for s in scores for k, v in s.dice.items() if k.startswith(name)]
-        print(f"  Dice {name:4s} mean {np.mean(vals):.3f} min {np.min(vals):.3f}" if vals else f"  Dice {name}: n/a")
-    misses = {s.seed: [f"{key} {values[i]:.3f}" for key, values in per_study.items() if not _meets(key, values[i])]
+    per_study = _per_study(scores)
+    print(f"\nsummary over {len(scores)} studies: mean (the models' accuracy) and worst study, against each target")
+    print(f"  {'measure':14s} {'mean':>7s} {'worst':>7s}  target     mean  every study")
+    means_ok = studies_ok = True
+    for measure, values in per_study.items():
+        key = _target_key(measure)
+        worst = np.nanmin(values) if key == "Dice" else np.nanmax(values)
+        mean_ok, worst_ok = _meets(key, float(np.nanmean(values))), _meets(key, worst)
+        means_ok &= mean_ok
+        studies_ok &= worst_ok
+        op = ">=" if key == "Dice" else "<="
+        print(f"  {measure:14s} {np.nanmean(values):7.3f} {worst:7.3f}  {op} {TARGETS[key]:<6g}  "
+              f"{'PASS' if mean_ok else 'FAIL'}  {'PASS' if worst_ok else 'FAIL'}")
+    misses = {s.seed: [f"{m} {values[i]:.3f}" for m, values in per_study.items()
+                       if np.isfinite(values[i]) and not _meets(_target_key(m), values[i])]
               for i, s in enumerate(scores)}
     failing = {seed: m for seed, m in misses.items() if m}
+    print(f"  means meet every target: {'yes' if means_ok else 'no'}")
     print(f"  studies meeting every target: {len(scores) - len(failing)} of {len(scores)}"
           + (f"; missed: {'; '.join(f'{seed} ' + ', '.join(m) for seed, m in failing.items())}" if failing else ""))
     classified = [s.predicted_class == PHANTOM_PATHOLOGY_CLASS[s.pathology] for s in scores if s.predicted_class]
     regressed = [s.ef_regression_err for s in scores if np.isfinite(s.ef_regression_err)]
     print(f"  classifier accuracy {np.mean(classified):.2f}" if classified else "  classifier: not run (no weights)",
           f"| EF regression mean |err| {np.mean(regressed):.2f} points" if regressed else "| EF regression: not run")
-    return ok_all
+    return studies_ok
 
 
 def main(argv: list[str] | None = None) -> int:
