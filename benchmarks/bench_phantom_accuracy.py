@@ -30,6 +30,7 @@ from CineMALib.phantom import PATHOLOGIES, generate_phantom
 
 TARGETS = {"Dice": 0.90, "|dLVEF|": 3.0, "|dRVEF|": 5.0, "|EDV err| %": 10.0, "landmark mm": 3.0}
 LABELS = {"LV": LV, "MYO": MYO, "RV": RV}
+DICE_KEYS = [f"{n} {p}" for p in ("ED", "ES") for n in LABELS]  # Dice per structure and phase
 
 
 @dataclass
@@ -102,8 +103,7 @@ def _meets(key: str, value: float) -> bool:
 
 def _per_study(scores: list[StudyScore]) -> dict[str, list[float]]:
     """Each measure with its target, one value per study; Dice per structure and phase as the issue states it."""
-    keys = [f"{n} {p}" for p in ("ED", "ES") for n in LABELS]
-    out = {f"Dice {k}": [s.dice.get(k, np.nan) for s in scores] for k in keys}
+    out = {f"Dice {k}": [s.dice.get(k, np.nan) for s in scores] for k in DICE_KEYS}
     out.update({"|dLVEF|": [s.d_lvef for s in scores], "|dRVEF|": [s.d_rvef for s in scores],
                 "|EDV err| %": [s.edv_err_pct for s in scores], "landmark mm": [s.landmark_mm for s in scores]})
     return out
@@ -116,11 +116,10 @@ def _target_key(measure: str) -> str:
 def print_table(scores: list[StudyScore]) -> bool:
     """Per-study rows, then each measure's mean and worst study against its target; True when every study meets
     every target (the strict reading; the mean over studies, the models' accuracy, is printed beside it)."""
-    keys = [f"{n} {p}" for p in ("ED", "ES") for n in LABELS]
-    head = ["seed", "path", *keys, "|dLVEF|", "|dRVEF|", "EDV%", "lmk mm", "class", "|dEFreg|", "s"]
+    head = ["seed", "path", *DICE_KEYS, "|dLVEF|", "|dRVEF|", "EDV%", "lmk mm", "class", "|dEFreg|", "s"]
     print(" ".join(f"{h:>7s}" for h in head))
     for s in scores:
-        cells = [str(s.seed), s.pathology[:6], *(_fmt(s.dice.get(k, np.nan)) for k in keys), _fmt(s.d_lvef),
+        cells = [str(s.seed), s.pathology[:6], *(_fmt(s.dice.get(k, np.nan)) for k in DICE_KEYS), _fmt(s.d_lvef),
                  _fmt(s.d_rvef), _fmt(s.edv_err_pct), _fmt(s.landmark_mm),
                  _class_cell(s),
                  _fmt(s.ef_regression_err), f"{s.seconds:.0f}"]
