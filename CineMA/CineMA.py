@@ -29,7 +29,7 @@ from CineMASlicer.logic import ModuleLogic
 from CineMASlicer.presenter import Presenter
 from CineMASlicer.report_rows import find_value
 from CineMASlicer.settings import Settings
-from CineMASlicer.view import INPUT_SELECTORS, SETTINGS_SIGNALS, apply_state, read_settings
+from CineMASlicer.view import INPUT_SELECTORS, SETTINGS_SIGNALS, apply_state, prop, read_settings
 
 from CineMALib.resources import resource_path
 
@@ -100,7 +100,7 @@ class CineMAWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.timer.stop()
 
     def onSettingsChanged(self, *unused):
-        ids = {view: getattr(self.ui, name).currentNodeID for view, name in INPUT_SELECTORS.items()}
+        ids = {view: prop(getattr(self.ui, name), "currentNodeID") for view, name in INPUT_SELECTORS.items()}
         self.presenter.settings_changed(read_settings(self.ui, ids))
 
     def onExport(self):

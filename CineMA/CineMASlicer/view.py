@@ -1,7 +1,9 @@
 """Draw a :class:`ViewState` on the panel's widgets and read :class:`Settings` back from them.
 
-Only method-call Qt syntax (``setEnabled``, ``value()``), which PythonQt (Slicer) and PySide6 (tests) share; the
-table item class is passed in because each binding has its own.
+PythonQt (Slicer) and PySide6 (tests) differ on Qt properties: in PythonQt ``spinBox.value`` *is* the value and
+``spinBox.value()`` raises TypeError, in PySide6 it is the getter. So property values are read only through
+:func:`prop`; setters (``setValue``) and non-property getters (``isChecked()``) are methods in both. The table item
+class is passed in because each binding has its own.
 """
 
 from __future__ import annotations
@@ -35,16 +37,22 @@ SETTINGS_SIGNALS: dict[str, tuple[str, ...]] = {
 }
 
 
+def prop(widget: Any, name: str) -> Any:
+    """The value of Qt property ``name``: an attribute in PythonQt, a getter method in PySide6."""
+    value = getattr(widget, name)
+    return value() if callable(value) else value
+
+
 def _choice(ui: Any, name: str) -> Any:
     choices = COMBO_CHOICES[name]
-    index = getattr(ui, name).currentIndex()
+    index = int(prop(getattr(ui, name), "currentIndex"))
     return choices[index][1] if 0 <= index < len(choices) else choices[0][1]
 
 
 def _optional(spin_box: Any) -> float | None:
     """A spin box whose minimum means 'not given' (its specialValueText)."""
-    value = float(spin_box.value())
-    return None if value <= float(spin_box.minimum()) else value
+    value = float(prop(spin_box, "value"))
+    return None if value <= float(prop(spin_box, "minimum")) else value
 
 
 def read_settings(ui: Any, node_ids: dict[str, str | None]) -> Settings:
@@ -72,7 +80,7 @@ def apply_state(ui: Any, state: ViewState, make_item: Callable[[str], Any]) -> N
     ui.statusLabel.setText(state.status)
     ui.statusLabel.setStyleSheet("color: #c0392b;" if state.error else "")
     table = ui.resultsTable
-    if table.rowCount() != len(state.rows) or table.columnCount() != len(COLUMNS):
+    if prop(table, "rowCount") != len(state.rows) or prop(table, "columnCount") != len(COLUMNS):
         table.setColumnCount(len(COLUMNS))
         table.setHorizontalHeaderLabels(list(COLUMNS))
         table.setRowCount(len(state.rows))

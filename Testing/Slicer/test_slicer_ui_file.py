@@ -1,5 +1,8 @@
 """Resources/UI/CineMA.ui: loads in Qt (PySide6, offscreen) with stand-ins for the CTK/MRML widgets, has the
-widgets and labels the module uses, and the view code drives it (state in, settings out)."""
+widgets and labels the module uses, and the view code drives it (state in, settings out).
+
+Every widget reaches the view code through :class:`pythonqt.PythonQtProxy`, so a Qt property read as a getter
+call (``spinBox.value()``) fails here as it fails in Slicer."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from CineMASlicer.view import (
     apply_state,
     read_settings,
 )
+from pythonqt import unwrap, wrap
 
 UI_FILE = Path(__file__).resolve().parents[2] / "Resources" / "UI" / "CineMA.ui"
 QT_CLASSES_OK = ("Q",)
@@ -89,18 +93,30 @@ def loaded_ui():
     handle.close()
     assert root is not None, loader.errorString()
     names = (*BUTTONS, *INPUT_WIDGETS, *OUTPUT_WIDGETS)
-    ui = type("Ui", (), {name: root.findChild(widgets.QWidget, name) for name in names})
+    ui = type("Ui", (), {name: wrap(root.findChild(widgets.QWidget, name)) for name in names})
     root.scene_receivers = root.receivers(SIGNAL("mrmlSceneChanged(vtkMRMLScene*)"))
     yield app, root, ui, widgets
+
+
+def test_the_proxy_reads_properties_as_pythonqt_does(loaded_ui):
+    _, _, ui, _ = loaded_ui
+    spin = ui.weightSpinBox
+    spin.setValue(70.0)
+    assert spin.value == 70.0 and isinstance(spin.minimum, float)
+    with pytest.raises(TypeError, match="not callable"):
+        spin.value()  # what Slicer raises for a getter called as a method
+    assert ui.fastRadioButton.isChecked() in (True, False)  # not a property name: still a method
+    ui.exportButton.enabled = False  # PythonQt sets properties by assignment
+    assert not unwrap(ui.exportButton).isEnabled() and ui.exportButton.enabled is False
 
 
 def test_loads_with_buttons_labelled(loaded_ui):
     _, root, ui, widgets = loaded_ui
     assert type(root).__name__ == "qMRMLWidget"
     assert root.scene_receivers == len(INPUT_SELECTORS)  # the Designer connections were made
-    assert type(ui.saxSelector).__name__ == "qMRMLNodeComboBox"
-    assert {name: getattr(ui, name).text() for name in BUTTONS} == BUTTONS
-    assert isinstance(ui.resultsTable, widgets.QTableWidget)
+    assert type(unwrap(ui.saxSelector)).__name__ == "qMRMLNodeComboBox"
+    assert {name: getattr(ui, name).text for name in BUTTONS} == BUTTONS
+    assert isinstance(unwrap(ui.resultsTable), widgets.QTableWidget)
 
 
 def test_view_state_drives_the_widgets(loaded_ui):
@@ -109,15 +125,15 @@ def test_view_state_drives_the_widgets(loaded_ui):
     apply_state(ui, ViewState(recompute_enabled=True, export_enabled=True, status="Done", rows=rows),
                 widgets.QTableWidgetItem)
     assert not ui.analyseButton.isEnabled() and ui.recomputeButton.isEnabled() and ui.exportButton.isEnabled()
-    assert ui.resultsTable.rowCount() == 2 and ui.resultsTable.columnCount() == len(COLUMNS)
+    assert ui.resultsTable.rowCount == 2 and ui.resultsTable.columnCount == len(COLUMNS)
     assert ui.resultsTable.item(0, 1).text() == "61.20"
     assert ui.resultsTable.horizontalHeaderItem(0).text() == "Measure"
-    assert ui.statusLabel.text() == "Done"
+    assert ui.statusLabel.text == "Done"
     apply_state(ui, ViewState(progress_visible=True, cancel_enabled=True, inputs_enabled=False, progress_value=3,
                               progress_maximum=12), widgets.QTableWidgetItem)
     assert ui.cancelButton.isEnabled() and not ui.saxSelector.isEnabled() and not ui.heightSpinBox.isEnabled()
-    assert (ui.progressBar.value(), ui.progressBar.maximum()) == (3, 12)
-    assert ui.resultsTable.rowCount() == 0
+    assert (ui.progressBar.value, ui.progressBar.maximum) == (3, 12)
+    assert ui.resultsTable.rowCount == 0
 
 
 def test_settings_read_from_the_widgets(loaded_ui):
