@@ -274,7 +274,7 @@ def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Ref
     # mostly slice-to-slice consistency of the winner, lowered when a distant rival blob scores nearly as well
     confidence = float(total[peak_c]) * (0.75 + 0.25 * dominance)
     source_ij = analysis.to_source(np.array(peak_c))
-    peak = tuple(int(np.clip(np.rint(v), 0, n - 1)) for v, n in zip(source_ij, view.shape[:2], strict=True))
+    peak = tuple(int(np.clip(np.rint(v), 0, n - 1)) for v, n in zip(source_ij, view.shape[:2]))
     mean_slice = _normalise(view.data[..., k, :]).mean(axis=-1)
     centre_ij, snapped = _snap_to_pool(mean_slice, peak, view.spacing[:2])
     if not snapped:

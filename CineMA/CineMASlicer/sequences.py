@@ -21,7 +21,7 @@ def new_sequence(ctx: SceneContext, name: str, items: Sequence[Any], index_value
     sequence = ctx.scene.AddNewNodeByClass("vtkMRMLSequenceNode", name)
     sequence.SetIndexName(index_name)
     sequence.SetIndexUnit(index_unit)
-    for item, value in zip(items, index_values, strict=True):
+    for item, value in zip(items, index_values):
         sequence.SetDataNodeAtValue(item, str(value))
     return sequence
 

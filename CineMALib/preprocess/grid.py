@@ -94,7 +94,7 @@ class ModelGrid:
     @property
     def box(self) -> tuple[tuple[int, int], ...]:
         """Per axis [start, stop) of the model voxels that hold resampled image (outside: padding)."""
-        return tuple((max(lo, 0), min(hi, n)) for (lo, hi), n in zip(self.extent, self.shape, strict=True))
+        return tuple((max(lo, 0), min(hi, n)) for (lo, hi), n in zip(self.extent, self.shape))
 
     @property
     def spacing(self) -> np.ndarray:
@@ -165,7 +165,7 @@ class ModelGrid:
         coords = self._model_coords() - np.array([lo for lo, _ in box], dtype=float).reshape(3, 1, 1, 1)
         # a full model voxel of slack at an image edge, half a voxel (the voxel itself) where the window cut
         low = np.array([1.0 if e_lo >= 0 else 0.5 for e_lo, _ in self.extent])
-        high = np.array([1.0 if e_hi <= n else 0.5 for (_, e_hi), n in zip(self.extent, self.shape, strict=True)])
+        high = np.array([1.0 if e_hi <= n else 0.5 for (_, e_hi), n in zip(self.extent, self.shape)])
         inside = _inside(coords, sub.shape[1:], low, high)
         out = np.stack([_sample(c, coords, order, low, high) for c in sub])
         return out, inside
@@ -237,7 +237,7 @@ def resampled_geometry(source_affine: np.ndarray, source_shape: tuple[int, int, 
     spacing = spacing_from_affine(source_affine)
     target = np.asarray(target_spacing, dtype=float)
     direction = source_affine[:3, :3] / spacing
-    size = tuple(max(1, int(np.round(n * s / t))) for n, s, t in zip(source_shape, spacing, target, strict=True))
+    size = tuple(max(1, int(np.round(n * s / t))) for n, s, t in zip(source_shape, spacing, target))
     shift = 0.5 * (target - spacing)
     affine = np.eye(4)
     affine[:3, :3] = direction * target
@@ -280,7 +280,7 @@ def _model_grid(view: CineView, center_world: np.ndarray, target_spacing: tuple[
     start = (starts[0], starts[1], start_z)
     shape = (inplane[0], inplane[1], n_z)
     affine[:3, 3] = voxel_to_world(res_affine, np.array(start, dtype=float))
-    extent = tuple((-s, r - s) for s, r in zip(start, res_shape, strict=True))
+    extent = tuple((-s, r - s) for s, r in zip(start, res_shape))
     return ModelGrid(affine=affine, shape=shape, source_affine=view.affine.copy(),
                      source_shape=_as_shape3(view.shape), view=view.name, warning=warning, image_extent=extent)
 
