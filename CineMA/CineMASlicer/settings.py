@@ -6,7 +6,8 @@ The choice lists here are the single source of the combo-box items (the .ui file
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from CineMALib.study import StudyMetadata
 
@@ -21,15 +22,24 @@ LAX_VIEWS: tuple[str, ...] = ("lax_2c", "lax_3c", "lax_4c")
 #: Heads trained per data set; landmark and 4C heads have one data set only and keep their default.
 DATASET_HEADS: tuple[str, ...] = ("segmentation_sax", "classification_cvd", "regression_ef")
 
+#: Field metadata key marking a Settings field that holds a MRML node ID (stored as a node reference).
+NODE_REFERENCE = "CineMA.nodeReference"
+
+
+def node_field() -> Any:
+    """A Settings field holding a MRML node ID (None when not chosen): the parameter node keeps it as a node
+    reference, so it follows the node through scene save, reload and import (an ID string would not)."""
+    return field(default=None, metadata={NODE_REFERENCE: True})
+
 
 @dataclass(frozen=True)
 class Settings:
     """Inputs are MRML node IDs (None when not chosen); height/weight None when not given."""
 
-    sax: str | None = None
-    lax_2c: str | None = None
-    lax_3c: str | None = None
-    lax_4c: str | None = None
+    sax: str | None = node_field()
+    lax_2c: str | None = node_field()
+    lax_3c: str | None = node_field()
+    lax_4c: str | None = node_field()
     height_cm: float | None = None
     weight_kg: float | None = None
     sex: str | None = None
@@ -72,3 +82,8 @@ class Settings:
             return "CineMA demo weights"
         seeds = "ensemble of seeds 0-2" if self.seed is None else f"seed {self.seed}"
         return f"CineMA {self.dataset} weights, {seeds}"
+
+
+def node_fields() -> tuple[str, ...]:
+    """Names of the Settings fields that hold node IDs."""
+    return tuple(f.name for f in fields(Settings) if f.metadata.get(NODE_REFERENCE))
