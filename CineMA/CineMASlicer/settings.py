@@ -48,6 +48,8 @@ class Settings:
     seed: int | None = 0
     device: str = "auto"
     fast: bool = True
+    #: The SAX end-slice checks against the long-axis views (the CLI's default; ``--no-basal-check`` turns off).
+    basal_check: bool = True
 
     def inputs(self) -> dict[str, str]:
         """View name -> node ID of every chosen cine."""
@@ -71,7 +73,8 @@ class Settings:
         """Keyword arguments for ``AnalysisOptions`` (plain JSON types: the worker process receives them)."""
         datasets = {head: self.dataset for head in DATASET_HEADS} if self.weights == "official" else {}
         return {"weights": self.weights, "datasets": datasets, "seed": 0 if self.seed is None else self.seed,
-                "ensemble": self.seed is None, "device": self.device, "fast": self.fast}
+                "ensemble": self.seed is None, "device": self.device, "fast": self.fast,
+                "basal_check": self.basal_check}
 
     def metadata(self) -> StudyMetadata:
         return StudyMetadata(height_cm=self.height_cm, weight_kg=self.weight_kg, sex=self.sex)
@@ -79,9 +82,10 @@ class Settings:
     def describe(self) -> str:
         """Where the labels come from, for node names and the report's provenance."""
         if self.weights == "demo":
-            return "CineMA demo weights"
+            return "CineMA demo weights" + ("" if self.basal_check else ", end-slice checks off")
         seeds = "ensemble of seeds 0-2" if self.seed is None else f"seed {self.seed}"
-        return f"CineMA {self.dataset} weights, {seeds}"
+        checks = "" if self.basal_check else ", end-slice checks off"
+        return f"CineMA {self.dataset} weights, {seeds}{checks}"
 
 
 def node_fields() -> tuple[str, ...]:

@@ -26,6 +26,7 @@ INPUT_SELECTORS: dict[str, str] = {"sax": "saxSelector", "lax_2c": "lax2cSelecto
 BUTTONS: dict[str, str] = {"analyseButton": "Analyse", "recomputeButton": "Recompute", "exportButton": "Export",
                            "cancelButton": "Cancel"}
 INPUT_WIDGETS: tuple[str, ...] = ("heightSpinBox", "weightSpinBox", "fastRadioButton", "allFramesRadioButton",
+                                  "endSliceChecksCheckBox",
                                   *COMBO_CHOICES, *INPUT_SELECTORS.values())
 OUTPUT_WIDGETS: tuple[str, ...] = ("progressBar", "statusLabel", "resultsTable")
 #: Qt signal -> widgets whose change must refresh the settings (the radio pair toggles together: one suffices).
@@ -33,7 +34,7 @@ SETTINGS_SIGNALS: dict[str, tuple[str, ...]] = {
     "currentNodeChanged(vtkMRMLNode*)": tuple(INPUT_SELECTORS.values()),
     "valueChanged(double)": ("heightSpinBox", "weightSpinBox"),
     "currentIndexChanged(int)": tuple(COMBO_CHOICES),
-    "toggled(bool)": ("fastRadioButton",),
+    "toggled(bool)": ("fastRadioButton", "endSliceChecksCheckBox"),
 }
 
 
@@ -62,7 +63,7 @@ def read_settings(ui: Any, node_ids: dict[str, str | None]) -> Settings:
         lax_4c=node_ids.get("lax_4c"), height_cm=_optional(ui.heightSpinBox), weight_kg=_optional(ui.weightSpinBox),
         sex=_choice(ui, "sexComboBox"), weights=_choice(ui, "weightsComboBox"),
         dataset=_choice(ui, "datasetComboBox"), seed=_choice(ui, "seedComboBox"), device=_choice(ui, "deviceComboBox"),
-        fast=bool(ui.fastRadioButton.isChecked()))
+        fast=bool(ui.fastRadioButton.isChecked()), basal_check=bool(ui.endSliceChecksCheckBox.isChecked()))
 
 
 def apply_state(ui: Any, state: ViewState, make_item: Callable[[str], Any]) -> None:

@@ -150,6 +150,27 @@ def test_settings_read_from_the_widgets(loaded_ui):
     assert settings.height_cm is None and settings.weight_kg == 82.5 and settings.sex == "M"
     assert (settings.weights, settings.seed, settings.device, settings.fast) == ("demo", None, "cpu", False)
     assert settings.options()["ensemble"] is True
+    assert settings.basal_check and settings.options()["basal_check"] is True  # the .ui default: checks on
+    ui.endSliceChecksCheckBox.setChecked(False)
+    settings = read_settings(ui, {"sax": "vtkMRMLScalarVolumeNode1"})
+    assert settings.options()["basal_check"] is False and "end-slice checks off" in settings.describe()
+
+
+def test_the_command_line_options_are_in_the_panel():
+    """fast / all frames, ensemble, device and the end-slice checks: each reaches AnalysisOptions, as the CLI's."""
+    from CineMASlicer.settings import DEVICE_CHOICES, Settings
+
+    from CineMALib.analysis.options import AnalysisOptions
+
+    for name in ("fastRadioButton", "allFramesRadioButton", "seedComboBox", "deviceComboBox",
+                 "endSliceChecksCheckBox"):
+        assert name in _widgets() and name in INPUT_WIDGETS, name
+    assert {value for _, value in DEVICE_CHOICES} == {"auto", "cpu", "cuda"}
+    options = AnalysisOptions(**Settings(sax="x", weights="demo", seed=None, device="cpu", fast=False,
+                                         basal_check=False).options())
+    assert (options.ensemble, options.device, options.fast, options.basal_check) == (True, "cpu", False, False)
+    defaults = AnalysisOptions(**Settings(sax="x", weights="demo").options())
+    assert (defaults.ensemble, defaults.fast, defaults.basal_check) == (False, True, True)
 
 
 def test_every_setting_widget_refreshes_the_settings():
@@ -158,7 +179,7 @@ def test_every_setting_widget_refreshes_the_settings():
     connected = {name for names in SETTINGS_SIGNALS.values() for name in names}
     assert set(INPUT_WIDGETS) - connected == {"allFramesRadioButton"}  # exclusive with fastRadioButton
     classes = {name: w.get("class") for name, w in _widgets().items()}
-    expected = {"currentNodeChanged(vtkMRMLNode*)": "qMRMLNodeComboBox", "valueChanged(double)": "QDoubleSpinBox",
-                "currentIndexChanged(int)": "QComboBox", "toggled(bool)": "QRadioButton"}
+    expected = {"currentNodeChanged(vtkMRMLNode*)": {"qMRMLNodeComboBox"}, "valueChanged(double)": {"QDoubleSpinBox"},
+                "currentIndexChanged(int)": {"QComboBox"}, "toggled(bool)": {"QRadioButton", "QCheckBox"}}
     for signal, names in SETTINGS_SIGNALS.items():
-        assert {classes[n] for n in names} == {expected[signal]}, signal
+        assert names and {classes[n] for n in names} <= expected[signal], signal
