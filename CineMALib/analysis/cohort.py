@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Union
 
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.pipeline import analyse_study
@@ -22,7 +23,8 @@ from CineMALib.io import read_study
 from CineMALib.results import AnalysisResults
 from CineMALib.study import CineStudy
 
-StudyInput = CineStudy | str | PathLike[str] | Mapping[str, str | PathLike[str]]
+#: typing.Union, not X | Y: a runtime alias must run on Python 3.9 (Slicer 5.8).
+StudyInput = Union[CineStudy, str, PathLike[str], Mapping[str, Union[str, PathLike[str]]]]
 #: ``progress(index, n_studies, stage, done, total)``
 CohortProgress = Callable[[int, int, str, int, int], None]
 

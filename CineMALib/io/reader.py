@@ -21,6 +21,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Union
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from CineMALib.io.viewnames import view_from_text
 from CineMALib.io.volume import Volume
 from CineMALib.study import VIEW_NAMES, CineStudy, CineView, StudyMetadata
 
-PathLike = str | os.PathLike[str]
+PathLike = Union[str, os.PathLike[str]]  # typing.Union: a runtime alias must run on Python 3.9
 _LABEL_NAME = re.compile(r"(?:^|[_\-. ])(?:gt|seg|segmentation|label|labels|labelmap|mask|lab)(?:$|[_\-. ])")
 
 
