@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +26,25 @@ from CineMALib.study import CineStudy
 from .exchange import EVENT_TAG, save_study
 
 CANCEL_GRACE_S = 10.0
+#: The OS family the worker is started on (a name so tests can pretend to be Windows).
+OS_NAME = os.name
+#: ``subprocess.CREATE_NO_WINDOW`` (defined only on Windows): PythonSlicer.exe is a console program, and started from
+#: the GUI without this flag it opens a console window for the whole analysis.
+CREATE_NO_WINDOW = 0x08000000
 
 
 @dataclass(frozen=True)
 class RunEvent:
     """What happened: ``progress`` (stage, done/total), ``log`` (a line), ``done`` (results file), ``failed``,
-    ``cancelled``."""
+    ``cancelled``. A ``failed`` event's ``message`` is for the panel, its ``details`` (the worker's last output,
+    e.g. a traceback) for the log."""
 
     kind: str
     message: str = ""
     done: int = 0
     total: int = 0
     results_path: Path | None = None
+    details: str = ""
 
     @property
     def fraction(self) -> float | None:
@@ -59,7 +66,10 @@ def parse_line(line: str) -> RunEvent:
     if kind == "done":
         return RunEvent("done", "Analysis finished", results_path=Path(data["results"]))
     if kind == "error":
-        return RunEvent("failed", str(data.get("message", "analysis failed")))
+        message, error_type = str(data.get("message") or "analysis failed"), str(data.get("error_type") or "")
+        if error_type and not error_type.startswith("CineMA"):  # an unexpected error: its type tells what broke
+            message = f"{error_type}: {message}"
+        return RunEvent("failed", message)
     if kind == "cancelled":
         return RunEvent("cancelled", "Analysis cancelled")
     return RunEvent("log", text)
@@ -68,6 +78,11 @@ def parse_line(line: str) -> RunEvent:
 def python_executable() -> str:
     """PythonSlicer inside Slicer (sets up Slicer's Python environment), else this interpreter."""
     return os.environ.get("CINEMA_PYTHON") or shutil.which("PythonSlicer") or sys.executable
+
+
+def platform_options(os_name: str) -> dict[str, Any]:
+    """Extra ``Popen`` arguments for this OS: no console window on Windows."""
+    return {"creationflags": getattr(subprocess, "CREATE_NO_WINDOW", CREATE_NO_WINDOW)} if os_name == "nt" else {}
 
 
 def worker_pythonpath() -> list[str]:
@@ -115,7 +130,8 @@ class AnalysisProcess:
         env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
         env["PYTHONUNBUFFERED"] = "1"
         self._proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                      encoding="utf-8", errors="replace", env=env, cwd=str(self.job))
+                                      encoding="utf-8", errors="replace", env=env, cwd=str(self.job),
+                                      **platform_options(OS_NAME))
         self._finished, self._final, self._cancel_at = False, None, None
         threading.Thread(target=self._read, args=(self._proc,), name="cinema-worker-reader", daemon=True).start()
 
@@ -154,13 +170,15 @@ class AnalysisProcess:
         return events
 
     def _final_event(self, code: int) -> RunEvent:
+        lines = [line for line in self._tail if line.strip()]
+        details = "\n".join(lines)[-4000:]
         if self._final is not None and (self._final.kind != "done" or code == 0):
-            return self._final
+            return replace(self._final, details=details) if self._final.kind == "failed" else self._final
         if self._cancel_at is not None:
             return RunEvent("cancelled", "Analysis cancelled")
-        detail = "\n".join(line for line in self._tail if line.strip())[-2000:]
-        return RunEvent("failed", f"the analysis process stopped unexpectedly (exit code {code})"
-                                  + (f":\n{detail}" if detail else ""))
+        last = f": {lines[-1].strip()}" if lines else ""
+        return RunEvent("failed", f"the analysis process stopped unexpectedly (exit code {code}){last}",
+                        details=details)
 
     def cancel(self) -> None:
         """Ask the worker to stop; it is killed if it has not stopped ``CANCEL_GRACE_S`` seconds later."""

@@ -24,8 +24,9 @@ from CineMASlicer.exchange import EVENT_TAG, load_study, save_results
 DEFAULT_ANALYSIS = "CineMALib.analysis:analyse_study,CineMALib.analysis.pipeline:analyse_study"
 
 
-def emit(kind: str, **data: Any) -> None:
-    print(EVENT_TAG + json.dumps({"type": kind, **data}), flush=True)
+def emit(event_type: str, **data: Any) -> None:
+    """One tagged event line for the parent (``data`` must not use the key ``type``)."""
+    print(EVENT_TAG + json.dumps({**data, "type": event_type}), flush=True)
 
 
 def build_options(values: dict[str, Any]) -> Any:
@@ -83,7 +84,7 @@ def run(job: Path, analysis: str = DEFAULT_ANALYSIS) -> int:
             emit("cancelled")
             return 130
         traceback.print_exc(file=sys.stdout)
-        emit("error", message=str(err) or type(err).__name__, kind=type(err).__name__)
+        emit("error", message=str(err) or type(err).__name__, error_type=type(err).__name__)
         return 2
     finally:
         cancel.set()  # stops the watcher thread

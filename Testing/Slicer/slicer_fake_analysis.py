@@ -46,3 +46,8 @@ def analyse_crash(study, options, progress=None, cancel=None):
     import os
 
     os._exit(9)  # dies without a word, like an out-of-memory kill
+
+
+def analyse_bug(study, options, progress=None, cancel=None):
+    """A programming error deep in the analysis (not a CineMAError): its type must reach the user."""
+    return {}["lax_4c"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import slicer_support  # noqa: F401  (first: sets import paths)
 
 # isort: split
+import io
 import time
 from pathlib import Path
 
@@ -65,7 +66,39 @@ def test_worker_error_is_reported_with_its_message(tmp_path):
     process = _process("analyse_fail")
     process.start(study, {}, tmp_path / "job")
     final = process.wait(60)[-1]
-    assert final.kind == "failed" and "demo weights folder is missing" in final.message
+    assert (final.kind, final.message) == ("failed", "demo weights folder is missing")  # the message, not a crash
+    assert "Traceback" in final.details and "CineMAWeightsError" in final.details  # for the log
+
+
+def test_an_unexpected_error_names_its_type(tmp_path):
+    study, _ = study_and_results()
+    process = _process("analyse_bug")
+    process.start(study, {}, tmp_path / "job")
+    final = process.wait(60)[-1]
+    assert (final.kind, final.message) == ("failed", "KeyError: 'lax_4c'")
+    assert "analyse_bug" in final.details
+
+
+def test_no_console_window_on_windows(tmp_path, monkeypatch):
+    import CineMASlicer.process as process_module
+
+    seen: list[dict] = []
+
+    class FakePopen:
+        def __init__(self, command, **kwargs):
+            seen.append(kwargs)
+            self.stdout = io.StringIO("")
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(process_module.subprocess, "Popen", FakePopen)
+    study, _ = study_and_results()
+    for os_name in ("nt", "posix"):
+        monkeypatch.setattr(process_module, "OS_NAME", os_name)
+        AnalysisProcess(python="python").start(study, {}, tmp_path / os_name)
+    assert seen[0]["creationflags"] == 0x08000000  # CREATE_NO_WINDOW
+    assert "creationflags" not in seen[1]
 
 
 def test_cancel_stops_the_worker(tmp_path):
