@@ -2,11 +2,14 @@
 
 The widget forwards clicks and timer ticks here and draws the returned :class:`ViewState`; the logic is injected
 through :class:`AnalysisLogic` / :class:`InstallLogic` protocols, so tests drive the whole panel with fakes.
+Every failure, whatever its type (a CineMA error, a bug, a worker that crashed or exited non-zero), ends the same
+way: the panel idle, one line in the status, and the details (traceback, worker output) in the log.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -18,10 +21,18 @@ from .report_rows import TableRow
 from .settings import Settings
 
 
+LOG = logging.getLogger("CineMA")
+
+
 class Phase(enum.Enum):
     IDLE = "idle"
+    INSTALLING = "installing"
     RUNNING = "running"
     CANCELLING = "cancelling"
+
+
+BUSY = {Phase.INSTALLING: "Python packages are being installed.", Phase.RUNNING: "An analysis is already running.",
+        Phase.CANCELLING: "The analysis is being cancelled."}
 
 
 class AnalysisLogic(Protocol):
@@ -36,7 +47,14 @@ class AnalysisLogic(Protocol):
 
 class InstallLogic(Protocol):
     def missing(self) -> list[str]: ...
-    def install(self) -> bool: ...
+    def install(self, progress: Callable[[str, int, int], None] | None = None) -> bool: ...
+
+
+def describe(err: BaseException) -> str:
+    """One line for the user: a CineMA error's own message, else the exception type and message."""
+    if isinstance(err, CineMAError):
+        return str(err)
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
 
 
 @dataclass(frozen=True)
@@ -90,51 +108,90 @@ class Presenter:
 
     def show_existing(self) -> None:
         """Show the rows of a run already in the scene (e.g. a reopened scene)."""
-        rows = self.logic.current_rows()
+        try:
+            rows = self.logic.current_rows()
+        except Exception as err:  # noqa: BLE001 - a scene we cannot read must not break the panel
+            LOG.warning("Could not read CineMA results from the scene: %s", describe(err), exc_info=err)
+            return
         if rows:
             self._refresh(rows=rows, status="Showing the results in the scene.", error=False)
 
     def analyse(self) -> None:
+        if self.phase is not Phase.IDLE:  # e.g. a click that arrived while the installer let Slicer repaint
+            self._refresh(status=BUSY[self.phase])
+            return
         problems = self.settings.problems()
-        if self.phase is not Phase.IDLE or problems:
-            self._refresh(status=problems[0] if problems else "An analysis is already running.", error=bool(problems))
+        if problems:
+            self._refresh(status=problems[0], error=True)
             return
         try:
-            missing = self.installer.missing()
-            if missing and not self.installer.install():
-                self._refresh(status="CineMA needs these Python packages: " + ", ".join(missing), error=True)
+            if not self._ensure_packages():
                 return
             self.logic.start_analysis(self.settings)
-        except CineMAError as err:
-            self._fail(str(err))
+        except Exception as err:  # noqa: BLE001 - whatever broke, the panel must not stay busy
+            self._fail("Could not start the analysis", err)
             return
         self.phase = Phase.RUNNING
         self._refresh(progress_value=0, progress_maximum=0, status="Starting the analysis...", error=False)
 
+    def _ensure_packages(self) -> bool:
+        """Install missing Python packages after the user agrees (the installer asks); False if they decline."""
+        missing = self.installer.missing()
+        if not missing:
+            return True
+        self.phase = Phase.INSTALLING
+        self._refresh(progress_value=0, progress_maximum=0, error=False,
+                      status="CineMA needs Python packages: " + ", ".join(missing))
+        try:
+            agreed = self.installer.install(progress=self._install_progress)
+        finally:
+            self.phase = Phase.IDLE
+        if not agreed:
+            self._refresh(status="CineMA needs these Python packages: " + ", ".join(missing), error=True)
+        return agreed
+
+    def _install_progress(self, text: str, done: int, total: int) -> None:
+        self._refresh(progress_value=done, progress_maximum=max(total, 0), status=text, error=False)
+
     def tick(self) -> None:
         """Drain the logic's events (call from a timer while running)."""
-        if self.phase is Phase.IDLE:
+        if self.phase not in (Phase.RUNNING, Phase.CANCELLING):
             return
-        for event in self.logic.poll():
-            if event.kind == "progress":
+        try:
+            events = self.logic.poll()
+        except Exception as err:  # noqa: BLE001
+            self._fail("Lost track of the analysis", err)
+            return
+        for event in events:
+            if event.kind == "log":
+                LOG.info("CineMA worker: %s", event.message)
+            elif event.kind == "progress":
                 self._refresh(progress_value=event.done, progress_maximum=max(event.total, 0),
                               status=f"{event.message}: {event.done}/{event.total}" if event.total else event.message)
             elif event.kind == "done":
                 self._finish(event)
-            elif event.kind in ("failed", "cancelled"):
+            elif event.kind == "failed":
+                self._fail(event.message, details=event.details)
+            elif event.kind == "cancelled":
                 self.phase = Phase.IDLE
-                self._refresh(status=event.message, error=event.kind == "failed")
+                self._refresh(status=event.message, error=False)
 
     def _finish(self, event: RunEvent) -> None:
         try:
             rows = self.logic.finish(event)
-        except CineMAError as err:
-            self._fail(str(err))
+        except Exception as err:  # noqa: BLE001
+            self._fail("Could not show the results", err)
             return
         self.phase = Phase.IDLE
         self._refresh(rows=rows, status="Done. Edit segmentations or landmarks, then Recompute.", error=False)
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, err: BaseException | None = None, details: str = "") -> None:
+        """End in the idle panel with ``message`` (plus the error's one line) shown and the details logged."""
+        if err is not None:
+            message = f"{message}: {describe(err)}"
+            LOG.error("%s", message, exc_info=None if isinstance(err, CineMAError) else err)
+        else:
+            LOG.error("%s%s", message, f"\n{details}" if details else "")
         self.phase = Phase.IDLE
         self._refresh(status=message, error=True)
 
@@ -149,8 +206,8 @@ class Presenter:
             return
         try:
             rows = self.logic.recompute(self.settings)
-        except CineMAError as err:
-            self._fail(str(err))
+        except Exception as err:  # noqa: BLE001
+            self._fail("Recompute failed", err)
             return
         self._refresh(rows=rows, status="Recomputed from the current segmentations and landmarks.", error=False)
 
@@ -159,7 +216,7 @@ class Presenter:
             return
         try:
             files = self.logic.export(folder)
-        except (CineMAError, OSError) as err:
-            self._fail(f"Export failed: {err}")
+        except Exception as err:  # noqa: BLE001
+            self._fail("Export failed", err)
             return
         self._refresh(status=f"Exported {len(files)} files to {folder}.", error=False)

@@ -11,7 +11,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from CineMASlicer.install import REQUIREMENTS, TORCH_REQUIREMENT, Installer, InstallError, missing_requirements
+from CineMASlicer.install import (
+    REQUIREMENTS,
+    TORCH_REQUIREMENT,
+    Installer,
+    InstallError,
+    InstallState,
+    missing_requirements,
+)
 
 INSTALLED = {"numpy": "2.1.0", "scipy": "1.14.1", "SimpleITK": "2.4.0", "nibabel": "5.2.1", "scikit-image": "0.24.0",
              "safetensors": "0.4.5", "huggingface_hub": "0.25.0", "pydicom": "3.0.1", "pynrrd": "1.1.1",
@@ -103,3 +110,68 @@ def test_requirements_match_pyproject():
         pytest.skip("not a source checkout")
     declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
     assert sorted(declared) == sorted([*REQUIREMENTS, TORCH_REQUIREMENT])
+
+
+class RecordingSlicer(FakeSlicer):
+    """A Slicer 5.10 whose pip_install, PyTorch install and repaints are recorded in one timeline."""
+
+    def __init__(self, timeline):
+        super().__init__(5, 10)
+        self.app.processEvents = lambda: timeline.append("repaint")
+        self.util.pip_install = lambda text: timeline.append(f"pip_install {text}")
+
+
+def test_asks_first_then_reports_each_step():
+    timeline: list = []
+    table = {k: v for k, v in INSTALLED.items() if k not in ("torch", "tqdm")}
+    torch = FakeTorchLogic()
+    torch.installTorch = lambda **kw: timeline.append("installTorch") or object()
+    installer = Installer(RecordingSlicer(timeline), lambda text, details: timeline.append("ask") or True,
+                          version_of(table), lambda: torch)
+    assert installer.install(progress=lambda text, done, total: timeline.append((text, done, total)))
+    assert timeline[0] == "ask" and timeline.index("installTorch") > timeline.index("ask")
+    steps = [t for t in timeline if isinstance(t, tuple)]
+    assert [(done, total) for _, done, total in steps] == [(0, 2), (1, 2), (2, 2)]
+    assert "PyTorch" in steps[0][0] and "tqdm" in steps[1][0]
+    assert timeline.index(steps[0]) < timeline.index("installTorch") < timeline.index(steps[1])
+    assert timeline.index(steps[1]) < timeline.index("pip_install tqdm>=4.60")
+    assert timeline.count("repaint") == 3  # the panel shows each step before the blocking call starts
+    assert installer.state is InstallState.DONE
+
+
+@pytest.mark.parametrize("when", ["asking", "installing"])
+def test_cannot_be_started_twice(when):
+    table = {k: v for k, v in INSTALLED.items() if k != "tqdm"}
+    slicer = FakeSlicer(5, 10)
+    second: list = []
+
+    def start_again(*args):
+        with pytest.raises(InstallError, match="already being installed"):
+            installer.install()
+        second.append(installer.state)
+        return True
+
+    installer = Installer(slicer, start_again if when == "asking" else (lambda *a: True), version_of(table))
+    if when == "installing":
+        slicer.util.pip_install = start_again
+    assert installer.install()
+    assert second == [InstallState.ASKING if when == "asking" else InstallState.INSTALLING]
+    assert installer.state is InstallState.DONE
+
+
+def test_a_failed_step_leaves_the_installer_restartable():
+    table = {k: v for k, v in INSTALLED.items() if k != "torch"}
+    installer = Installer(FakeSlicer(5, 12), lambda *a: True, version_of(table), lambda: FakeTorchLogic(False))
+    with pytest.raises(InstallError, match="PyTorch could not be installed"):
+        installer.install()
+    assert installer.state is InstallState.FAILED and not installer.busy
+    with pytest.raises(InstallError, match="PyTorch could not be installed"):
+        installer.install()  # a second try runs (and asks) again instead of being refused
+
+
+def test_pip_ensure_installs_in_testing_mode_and_shows_progress():
+    slicer = FakeSlicer(5, 12)
+    table = {k: v for k, v in INSTALLED.items() if k != "tqdm"}
+    assert Installer(slicer, lambda *a: True, version_of(table)).install()
+    (_, _, kwargs), = slicer.calls
+    assert kwargs["skip_in_testing"] is False and kwargs["show_progress"] is True and kwargs["prompt_install"] is False

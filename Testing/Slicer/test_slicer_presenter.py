@@ -62,7 +62,7 @@ class FakeInstaller:
     def missing(self):
         return self._missing
 
-    def install(self):
+    def install(self, progress=None):
         self.asked += 1
         if self.accept:
             self._missing = []
@@ -192,3 +192,109 @@ def test_settings_to_analysis_options():
     assert Settings(sax="n", weights="demo").options()["datasets"] == {}
     assert "mnms" in official.describe() and "demo" in Settings(weights="demo").describe()
     assert Settings(sax="s", lax_4c="f").inputs() == {"sax": "s", "lax_4c": "f"}
+
+
+def _running(logic):
+    presenter, seen = make(logic)
+    presenter.settings_changed(READY)
+    presenter.analyse()
+    assert presenter.phase is Phase.RUNNING
+    return presenter, seen
+
+
+def _idle_with_error(presenter, seen, *parts):
+    state = seen[-1]
+    assert presenter.phase is Phase.IDLE and state.error and not state.progress_visible and state.inputs_enabled
+    assert state.analyse_enabled and all(part in state.status for part in parts), state.status
+
+
+def test_any_exception_at_start_is_shown_and_logged(caplog):
+    presenter, seen = make(FakeLogic(start_error=KeyError("sax")))
+    presenter.settings_changed(READY)
+    presenter.analyse()
+    _idle_with_error(presenter, seen, "Could not start the analysis", "KeyError")
+    assert "Traceback" in caplog.text and "KeyError" in caplog.text
+
+
+def test_a_broken_poll_or_import_ends_idle(caplog):
+    logic = FakeLogic()
+    presenter, seen = _running(logic)
+    logic.poll = lambda: (_ for _ in ()).throw(OSError("pipe closed"))
+    presenter.tick()
+    _idle_with_error(presenter, seen, "pipe closed")
+    presenter, seen = _running(logic := FakeLogic())
+    logic.finish = lambda event: {}["sax"]  # a bug while importing the results into the scene
+    logic.events = [RunEvent("done", results_path=Path("r.npz"))]
+    presenter.tick()
+    _idle_with_error(presenter, seen, "Could not show the results", "KeyError")
+    assert "Traceback" in caplog.text
+
+
+def test_a_worker_failure_logs_its_details(caplog):
+    caplog.set_level("INFO", logger="CineMA")
+    logic = FakeLogic()
+    presenter, seen = _running(logic)
+    logic.events = [RunEvent("log", "UserWarning: low memory"),
+                    RunEvent("failed", "the analysis process stopped unexpectedly (exit code 9)",
+                             details="Traceback (most recent call last):\n  MemoryError")]
+    presenter.tick()
+    _idle_with_error(presenter, seen, "exit code 9")
+    assert "MemoryError" in caplog.text and "low memory" in caplog.text
+    assert "Traceback" not in seen[-1].status  # details go to the log, not the panel
+
+
+def test_recompute_bug_keeps_the_results(caplog):
+    logic = FakeLogic()
+    presenter, seen = _running(logic)
+    logic.events = [RunEvent("done", results_path=Path("r.npz"))]
+    presenter.tick()
+    logic.recompute = lambda settings: 1 / 0
+    presenter.recompute()
+    _idle_with_error(presenter, seen, "Recompute failed", "ZeroDivisionError")
+    assert seen[-1].rows == logic.rows and seen[-1].recompute_enabled
+
+
+class ProgressInstaller(FakeInstaller):
+    """Reports two steps; during the first, the user clicks Analyse again (Slicer repainted the panel)."""
+
+    def __init__(self, presenter_box, fail=None):
+        super().__init__(missing=["torch>=2.1", "tqdm>=4.60"])
+        self.box, self.fail, self.during = presenter_box, fail, []
+
+    def install(self, progress=None):
+        self.asked += 1
+        progress("Installing PyTorch (1/2)...", 0, 2)
+        self.during.append(self.box[1][-1])
+        self.box[0].analyse()  # a second click while installing
+        if self.fail:
+            raise self.fail
+        progress("Installing tqdm (2/2)...", 1, 2)
+        self._missing = []
+        return True
+
+
+def test_installer_shows_progress_and_cannot_start_twice():
+    box: list = []
+    installer = ProgressInstaller(box)
+    logic = FakeLogic()
+    presenter, seen = make(logic, installer)
+    box += [presenter, seen]
+    presenter.settings_changed(READY)
+    presenter.analyse()
+    during = installer.during[0]
+    assert during.progress_visible and not during.analyse_enabled and not during.inputs_enabled
+    assert (during.progress_value, during.progress_maximum, during.status) == (0, 2, "Installing PyTorch (1/2)...")
+    assert installer.asked == 1 and logic.started == [READY]  # the second click neither installed nor started
+    assert presenter.phase is Phase.RUNNING
+
+
+def test_installer_failure_ends_idle():
+    from CineMASlicer.install import InstallError
+
+    box: list = []
+    presenter, seen = make(FakeLogic(), installer := ProgressInstaller(box, InstallError("no network")))
+    box += [presenter, seen]
+    presenter.settings_changed(READY)
+    presenter.analyse()
+    _idle_with_error(presenter, seen, "no network")
+    assert installer.asked == 1 and presenter.logic.started == []
