@@ -86,11 +86,12 @@ def peak_rss_gb() -> float:
 def child(weights: str, mode: str, frames: int, device: str, batch: int) -> dict:
     """One pipeline run; returns its measurements (runs in a fresh process)."""
     import CineMALib.analysis.pipeline as pipeline
+    import CineMALib.analysis.sax_stage as sax_stage
     from CineMALib.analysis.options import AnalysisOptions
     from CineMALib.infer import ForwardClock
     from CineMALib.phantom import generate_phantom
 
-    pipeline.RECENTRE_MM = float("inf")  # random weights give random LV centroids; do not re-run frames for them
+    sax_stage.RECENTRE_MM = float("inf")  # random weights give random LV centroids; do not re-run frames for them
     study = generate_phantom(7, "normal", n_frames=frames).study
     gflops_ref = matmul_gflops()
     options = AnalysisOptions(weights=weights, fast=mode == "fast", device=device, batch_size=batch,

@@ -6,6 +6,7 @@ dataset, missing weights folder) must fail before minutes of inference, with a m
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,8 @@ class AnalysisOptions:
     ``basal_check``: check the SAX end slices against the long-axis views: re-threshold those that grossly disagree
     with the LAX-4C segmentation, clear those whose structure it does not show, then raise the LV over the mitral
     orifice just below and cut it beyond the annulus that the 2C/4C landmarks give.
+    ``lv_center``: a user-given LV centre (R, A, S world mm) for the SAX model window; the automatic search, its
+    verification and the gate's retries are then skipped (the Slicer module passes its LV-centre markup point here).
     """
 
     weights: str = "official"
@@ -56,8 +59,17 @@ class AnalysisOptions:
     batch_size: int = 4
     heads: tuple[str, ...] = HEADS
     basal_check: bool = True
+    lv_center: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.lv_center is not None:
+            try:
+                centre = tuple(float(v) for v in self.lv_center)
+            except (TypeError, ValueError):
+                centre = ()
+            if len(centre) != 3 or not all(math.isfinite(v) for v in centre):
+                raise OptionsError(f"lv_center {self.lv_center!r}: expected three finite numbers R, A, S (world mm)")
+            object.__setattr__(self, "lv_center", centre)
         if self.weights not in WEIGHT_SOURCES and not Path(self.weights).is_dir():
             raise OptionsError(f"weights {self.weights!r}: use 'official', 'demo' or an existing folder in the "
                                "hub layout (finetuned/<task>/...)")

@@ -7,6 +7,7 @@ Layout of an output folder (every file written atomically, so an interrupted run
     OUT/failures.txt        only when some studies failed: which and why
     OUT/<study>/segmentation_<view>.nii.gz   4-D (x, y, z, t) uint8 labels, the view's own geometry
     OUT/<study>/landmarks.json, volumes.png (>= 3 frames analysed), report.html, measurements.csv
+    OUT/<study>/qc_montage.png   per view: the whole field of view at ED and ES, the model window and the contours
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from CineMALib.report import (
     write_volume_plot,
 )
 from CineMALib.report.plots import has_curve
+from CineMALib.report.qc_montage import write_qc_montage
 from CineMALib.results import AnalysisResults
 from CineMALib.study import CineStudy
 
@@ -57,6 +59,11 @@ def write_study_outputs(results: AnalysisResults, report: Report, study: CineStu
     if has_curve(report):
         written["volumes.png"] = write_volume_plot(report, out / "volumes.png")
         images.append(written["volumes.png"])
+    if study is not None:
+        montage = write_qc_montage(results, study, out / "qc_montage.png", f"{report.study_id}: where the model looked")
+        if montage is not None:
+            written["qc_montage.png"] = montage
+            images.insert(0, montage)
     written["measurements.csv"] = write_measurements_csv(report, out / "measurements.csv")
     written["report.html"] = write_summary_html(report, out / "report.html", images)
     return written

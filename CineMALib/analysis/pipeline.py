@@ -1,7 +1,9 @@
 """``analyse_study``: a raw cine study in, labels/landmarks/scores on the study's own grids out.
 
-Order (each step a plain call on plain data): locate the LV centre -> SAX model grid -> SAX segmentation (all frames,
-or in fast mode only ED and ES found from an intensity proxy) -> ED/ES -> LAX-4C segmentation -> landmark tracking on
+Order (each step a plain call on plain data): locate the LV centre (or take the user's) -> verify the best few
+candidates by segmenting a crop at each (:mod:`~CineMALib.analysis.verify`) -> SAX model grid -> SAX segmentation
+(all frames, or in fast mode only ED and ES found from an intensity proxy) -> ED/ES -> plausibility gate, retrying at
+the next verified candidate (:mod:`~CineMALib.analysis.gate`) -> LAX-4C segmentation -> landmark tracking on
 LAX 2C/4C -> end-slice checks of the SAX labels against the long-axis views (re-threshold and trim against the 4C
 labels, cut at the mitral annulus from the landmarks; then ED/ES again) -> classification and EF regression from the
 [ED, ES] pair. Heads are loaded one at a time and released after use, so peak memory is one head's weights plus one
@@ -22,11 +24,15 @@ import numpy as np
 import torch
 
 from CineMALib.analysis.basal import trim_with_lax_4c, uncovered_end_slices
+from CineMALib.analysis.centre import user_location
 from CineMALib.analysis.end_slices import TOLERANCE, EndSliceProbabilities, calibrate_end_slices
+from CineMALib.analysis.gate import plan_attempts, record_centre, run_gate
 from CineMALib.analysis.landmarks import track_landmarks
-from CineMALib.analysis.options import AnalysisOptions
+from CineMALib.analysis.options import DEMO_DATASET, AnalysisOptions
+from CineMALib.analysis.plausibility import score_segmentation
+from CineMALib.analysis.sax_stage import gate_score, sax_at, sax_phases, verify_at_candidates
 from CineMALib.analysis.scores import classify, regress
-from CineMALib.analysis.segment import lv_centroid_world, lv_volumes_ml, segment_view
+from CineMALib.analysis.segment import lv_centroid_world, segment_view
 from CineMALib.analysis.valve_plane import (
     FILL_BELOW,
     MAX_CUT_FRACTION,
@@ -34,19 +40,18 @@ from CineMALib.analysis.valve_plane import (
     fill_below_mitral_plane,
     mitral_annuli,
 )
+from CineMALib.analysis.verify import Scorer
 from CineMALib.analysis.weights import HeadModels, available, load_head
 from CineMALib.errors import CineMAInputError, CineMAWeightsError
 from CineMALib.infer import ProgressCallback, check_cancel, select_device
 from CineMALib.labels import LV, MYO, RV
-from CineMALib.locate import LVLocation, locate_lv_center
+from CineMALib.locate import locate_lv_center
 from CineMALib.measure.longaxis import lax_frame
-from CineMALib.phases import PhaseSelection, estimate_ed_es_from_intensity, find_ed_es
-from CineMALib.preprocess import ModelGrid, lax_model_grid, sax_model_grid
+from CineMALib.measure.placement import format_ras
+from CineMALib.preprocess import ModelGrid, lax_model_grid
 from CineMALib.results import AnalysisResults, ModelScore, ViewResult
 from CineMALib.study import CineStudy
 
-#: Re-centre the SAX window when the first segmentation's LV centroid is this far (mm) from the located centre.
-RECENTRE_MM = 12.0
 LANDMARK_VIEWS: tuple[str, ...] = ("lax_2c", "lax_4c")
 
 
@@ -60,6 +65,7 @@ class _Run:
     progress: ProgressCallback | None
     cancel: threading.Event | None
     provenance: dict[str, str] = field(default_factory=dict)
+    scorer: Scorer = score_segmentation
 
     def report(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -100,47 +106,6 @@ def _release(head: HeadModels | None) -> None:
         gc.collect()
 
 
-def _segment_sax(run: _Run, head: HeadModels, grid: ModelGrid, frames: Sequence[int], centre: np.ndarray,
-                 store: EndSliceProbabilities) -> tuple[np.ndarray, ModelGrid]:
-    """SAX labels for ``frames``; after the first frame, re-centre the window once if the LV is far off-centre.
-    The end slices' probabilities go to ``store`` (for the end-slice check against the 4C view)."""
-    sax = run.study["sax"]
-    stage, total = "segmentation_sax", len(frames)
-    kwargs = dict(batch_size=run.options.batch_size, device=run.device, stage=stage, cancel=run.cancel,
-                  keep=store.keep)
-    labels = segment_view(head, sax, grid, frames[:1], progress=run.offset_progress(stage, 0, total), **kwargs)
-    found = lv_centroid_world(labels[..., frames[0]], sax.affine)
-    if found is not None and float(np.linalg.norm(found - centre)) > RECENTRE_MM:
-        run.provenance["sax window"] = (f"re-centred on the first segmentation's LV centroid "
-                                        f"({np.linalg.norm(found - centre):.1f} mm from the located centre)")
-        grid = sax_model_grid(sax, found)
-        labels = segment_view(head, sax, grid, frames[:1], progress=run.offset_progress(stage, 0, total), **kwargs)
-    if len(frames) > 1:
-        segment_view(head, sax, grid, frames[1:], progress=run.offset_progress(stage, 1, total), out=labels,
-                     **kwargs)
-    return labels, grid
-
-
-def _phases(run: _Run, labels: np.ndarray | None, frames: Sequence[int],
-            estimate: PhaseSelection | None, loc: LVLocation) -> tuple[int, int, str]:
-    """ED/ES = max/min segmented LV volume over the analysed frames (in fast mode those are the two frames the
-    intensity proxy chose); without SAX labels, the intensity proxy alone."""
-    sax = run.study["sax"]
-    if sax.n_frames == 1:
-        return 0, 0, "single-frame study: ED = ES = frame 0"
-    if labels is not None and len(frames) >= 2:
-        pick = find_ed_es(lv_volumes_ml(labels, float(np.prod(sax.spacing)) / 1000.0, frames))
-        method = f"ED = max, ES = min segmented LV volume over {len(frames)} analysed frames"
-        if estimate is not None:
-            method += " (fast mode: frames chosen from the LV blood-pool area over the cine)"
-    else:
-        pick = estimate or estimate_ed_es_from_intensity(sax, loc)
-        method = "ED/ES from the LV blood-pool area over the cine (intensity proxy)"
-    if pick.warning:
-        run.provenance["phase warning"] = pick.warning
-    return pick.ed, pick.es, method
-
-
 def _lax_frames(run: _Run, view: str, ed: int, es: int) -> list[int]:
     n_lax, n_sax = run.study[view].n_frames, run.study["sax"].n_frames
     if not run.options.fast:
@@ -152,6 +117,7 @@ def _lax_views(run: _Run, results: AnalysisResults, centre: np.ndarray, ed: int,
     """LAX-4C segmentation and landmark tracking on 2C/4C (each skipped when its view or weights are absent)."""
     grids = {v: lax_model_grid(run.study[v], centre) for v in LANDMARK_VIEWS if v in run.study}
     for v, g in grids.items():
+        _record_window(run, v, g)
         if g.warning:
             run.provenance[f"{v} window"] = g.warning
     if "lax_4c" in grids:
@@ -264,6 +230,13 @@ def _coverage_check(run: _Run, results: AnalysisResults) -> None:
         run.provenance[COVERAGE_WARNING] = "; ".join(warnings)
 
 
+def _record_window(run: _Run, view: str, grid: ModelGrid) -> None:
+    """The model window's centre (RAS mm): for the QC montage and the Slicer ROI box (size: the grid's shape x
+    spacing)."""
+    middle = np.array([(n - 1) / 2.0 for n in grid.shape])
+    run.provenance[f"model window centre {view} (RAS mm)"] = format_ras(grid.points_to_world(middle))
+
+
 def _check_study(study: CineStudy) -> None:
     if "sax" not in study:
         raise CineMAInputError(study.source, "no short-axis (sax) cine: the analysis needs a SAX stack "
@@ -272,37 +245,49 @@ def _check_study(study: CineStudy) -> None:
 
 def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
                   progress: ProgressCallback | None = None,
-                  cancel: threading.Event | None = None) -> AnalysisResults:
+                  cancel: threading.Event | None = None, *, scorer: Scorer | None = None) -> AnalysisResults:
     """Run the configured heads on ``study``; all outputs are on the study's own grids (see module docstring).
+
+    ``options.lv_center`` (R, A, S mm) places the SAX model window there instead of searching; ``scorer`` replaces
+    :func:`~CineMALib.analysis.plausibility.score_segmentation` for the verification and the gate (tests).
 
     ``progress(stage, done, total)`` is called per batch; setting ``cancel`` raises
     :class:`~CineMALib.infer.Cancelled` at the next batch boundary.
     """
     options = options or AnalysisOptions()
     _check_study(study)
-    run = _Run(study, options, select_device(options.device), progress, cancel)
+    run = _Run(study, options, select_device(options.device), progress, cancel, scorer=scorer or score_segmentation)
     sax = study["sax"]
+    user = options.lv_center is not None
     run.report("locate", 0, 1)
-    loc = run.timed("locate", lambda: locate_lv_center(sax, study))
+    loc = run.timed("locate", lambda: user_location(sax, options.lv_center, study.source) if user
+                    else locate_lv_center(sax, study))
     run.report("locate", 1, 1)
-    run.provenance.update({"lv centre": f"{loc.method} (confidence {loc.confidence:.2f})", "device": str(run.device),
-                           "weights": options.weights, "seeds": ",".join(map(str, options.seeds)),
+    how = "user-given (--lv-center, a manifest or the Slicer LV centre point)" if user else \
+        f"{loc.method} (confidence {loc.confidence:.2f})"
+    run.provenance.update({"lv centre": how, "device": str(run.device), "weights": options.weights,
+                           "seeds": ",".join(map(str, options.seeds)),
                            "mode": "fast (ED/ES only)" if options.fast else "all frames"})
     if loc.warning:
         run.provenance["lv centre warning"] = loc.warning
-    grid = sax_model_grid(sax, loc.center_world)
-    if grid.warning:
-        run.provenance["sax window"] = grid.warning
-    check_cancel(cancel, "segmentation_sax")
-    estimate = estimate_ed_es_from_intensity(sax, loc) if options.fast and sax.n_frames > 1 else None
-    frames = sorted({estimate.ed, estimate.es}) if estimate is not None else list(range(sax.n_frames))
     head = run.head("segmentation_sax", "sax", required=True)
-    labels, store = None, EndSliceProbabilities()
-    if head is not None:
-        labels, grid = run.timed("segmentation_sax",
-                                 lambda: _segment_sax(run, head, grid, frames, loc.center_world, store))
+    verification = run.timed("verify", lambda: verify_at_candidates(run, head, loc)) if head is not None and not user else None
+    attempts = plan_attempts(loc.center_world, verification, user)
+    outcome = None
+    if head is None:
+        sax_run = sax_at(run, None, attempts[0], loc)
+    else:
+        outcome = run.timed("segmentation_sax", lambda: run_gate(
+            attempts, lambda a: sax_at(run, head, a, loc), lambda a, r: gate_score(run, a, r)))
+        sax_run = outcome.result
         _release(head)
-    ed, es, method = _phases(run, labels, frames, estimate, loc)
+    demo = options.dataset("segmentation_sax") == DEMO_DATASET
+    record_centre(run.provenance, loc, verification, outcome, user, sax_run.centre,
+                  " (the demo segmentation weights were trained on synthetic phantoms only)" if demo else "")
+    _record_window(run, "sax", sax_run.grid)
+    labels, grid, frames, estimate, store = sax_run.labels, sax_run.grid, sax_run.frames, sax_run.estimate, sax_run.store
+    loc = sax_run.loc
+    ed, es, method = sax_run.ed, sax_run.es, sax_run.method
     results = AnalysisResults(study_id=study.study_id, ed_frame=ed, es_frame=es, phase_method=method)
     if labels is not None:
         results.views["sax"] = ViewResult("sax", sax.affine.copy(), labels, tuple(frames))
@@ -310,7 +295,7 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
     _lax_views(run, results, loc.center_world if centre is None else centre, ed, es)
     if labels is not None and options.basal_check and run.timed("end-slice checks", lambda: _end_slice_checks(
             run, results, frames, store)):
-        results.ed_frame, results.es_frame, results.phase_method = _phases(run, labels, frames, estimate, loc)
+        results.ed_frame, results.es_frame, results.phase_method = sax_phases(run, labels, frames, estimate, loc)
     if labels is not None:
         _coverage_check(run, results)
     results.scores = _scores(run, grid, results.ed_frame, results.es_frame)

@@ -16,6 +16,7 @@ from CineMALib.measure.bsa import bsa_rows
 from CineMALib.measure.function import heart_rate, lv_mass_row, output_rows, ventricle_rows, volume_method
 from CineMALib.measure.longaxis import long_axis_rows, phases_from_length
 from CineMALib.measure.phases import Phases, select_phases
+from CineMALib.measure.placement import heart_review, placement_rows
 from CineMALib.measure.reference import apply_references
 from CineMALib.measure.report import Measurement, Report
 from CineMALib.measure.scores import score_rows
@@ -125,6 +126,10 @@ def measure_study(results: AnalysisResults, study_or_metadata: CineStudy | Study
         report.notes.append("no short-axis labels: volumes, mass and ejection fractions not measured")
         _finish(report, _phase_rows(phases), landmarks, phases, None, metadata, results.scores, bsa_formula)
     report.provenance.update(results.provenance)
+    report.add(*placement_rows(results.provenance))  # the LV centre used, how it was found, its plausibility
+    review = heart_review(results.provenance)
+    if review:
+        report.notes.insert(0, review)
     return report
 
 

@@ -7,6 +7,7 @@ import base64
 from html import escape
 from pathlib import Path
 
+from CineMALib.measure.placement import REVIEW
 from CineMALib.measure.report import Measurement, Report
 from CineMALib.atomic import atomic_write_text
 
@@ -37,6 +38,10 @@ def summary_html(report: Report, images: list[Path] | tuple[Path, ...] = ()) -> 
              f"</title><style>{STYLE}</style></head><body><h1>CineMA report: {escape(report.study_id)}</h1>",
              "<p>Research software, not a medical device. Values are recomputed from the labels and landmarks; "
              "a flag appears only where the reference source was verified (see the reference column).</p>"]
+    reviews = [REVIEW + str(v) for k, v in report.provenance.items() if k.startswith(REVIEW)]  # as the CLI prints
+    if reviews:  # warnings the analysis left for a person to check (e.g. heart not found with confidence)
+        parts.append("<h2 class=flag>Review</h2><ul>" + "".join(f"<li class=flag>{escape(r)}</li>" for r in reviews)
+                     + "</ul>")
     if report.flags():
         parts.append("<h2>Flags</h2><ul>" + "".join(f"<li class=flag>{escape(f)}</li>" for f in report.flags())
                      + "</ul>")

@@ -87,7 +87,7 @@ def test_scores_from_the_ed_es_pair(full_run) -> None:
 def test_progress_reports_every_stage_in_order(full_run) -> None:
     _, calls = full_run
     stages = list(dict.fromkeys(s for s, _, _ in calls))
-    assert stages == ["locate", "segmentation_sax", "segmentation_lax_4c", "landmarks_lax_2c", "landmarks_lax_4c",
+    assert stages == ["locate", "verify", "segmentation_sax", "segmentation_lax_4c", "landmarks_lax_2c", "landmarks_lax_4c",
                       "classification_cvd", "regression_ef", "done"]
     last = {s: (d, t) for s, d, t in calls}
     assert last["segmentation_sax"] == (N_FRAMES, N_FRAMES)
