@@ -49,10 +49,6 @@ class CineMA(ScriptedLoadableModule):
         slicer.app.connect("startupCompleted()", registerSampleData)
 
 
-def _confirm(text, details):
-    return slicer.util.confirmOkCancelDisplay(text, detailedText=details)
-
-
 def registerSampleData():
     import SampleData
 
@@ -74,7 +70,8 @@ class CineMAWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = CineMALogic()
         self.timer = qt.QTimer()
         self.timer.setInterval(250)
-        self.presenter = Presenter(self.logic.module, Installer(slicer, _confirm), self._draw)
+        ask = lambda text, details: slicer.util.confirmOkCancelDisplay(text, detailedText=details)  # noqa: E731
+        self.presenter = Presenter(self.logic.module, Installer(slicer, ask), self._draw)
         self.timer.timeout.connect(self.presenter.tick)
         self.ui.analyseButton.clicked.connect(lambda: self.presenter.analyse())
         self.ui.cancelButton.clicked.connect(lambda: self.presenter.cancel())
@@ -138,8 +135,9 @@ class CineMATest(ScriptedLoadableModuleTest):
 
         registerSampleData()
         sampledata.write_phantom_cines(slicer.mrmlScene.GetCacheManager().GetRemoteCacheDirectory())
-        nodes = SampleData.downloadSamples(sampledata.SAMPLE_NAME)
+        nodes = SampleData.downloadSamples(sampledata.SAMPLE_NAME)  # needs only what a bare Slicer ships
         self.assertEqual(len(nodes), len(sampledata.SAMPLE_VIEWS))
+        self.assertTrue(Installer(slicer, lambda text, details: True).install())  # running the test is consent
         logic = CineMALogic()  # a loaded .seq.nrrd gives the sequence node; the adapter accepts it or its proxy
         rows = logic.analyse(Settings(sax=nodes[0].GetID(), weights="demo", device="cpu"))
         lvef = float(find_value(rows, "LVEF"))
