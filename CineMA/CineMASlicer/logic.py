@@ -19,8 +19,10 @@ from CineMALib.errors import CineMAError, CineMAInputError
 from CineMALib.study import CineStudy
 
 from . import result_set as rs
+from .centre_logic import LVCentreLogic
 from .context import SceneContext
 from .exchange import load_results
+from .layout import LayoutSwitcher, show_run
 from .process import AnalysisProcess, RunEvent
 from .report_rows import TableRow
 from .scene import SceneAdapter
@@ -31,8 +33,12 @@ class ModuleLogic:
     """Runs one analysis at a time on the cines chosen in :class:`Settings` and shows the results in the scene."""
 
     def __init__(self, ctx: SceneContext, process_factory: Callable[[], AnalysisProcess] = AnalysisProcess,
-                 temp_root: str | Path | None = None, keep_jobs: bool = False) -> None:
+                 temp_root: str | Path | None = None, keep_jobs: bool = False,
+                 layout: LayoutSwitcher | None = None) -> None:
         self.adapter = SceneAdapter(ctx)
+        self.centre = LVCentreLogic(ctx)
+        self.layout = layout  # slicer.app.layoutManager(): the chart and table are shown after a run
+        self.review: str | None = None  # the last run's "heart not found" review, for the panel
         self.process_factory = process_factory
         self.temp_root = temp_root
         self.keep_jobs = keep_jobs
@@ -54,9 +60,13 @@ class ModuleLogic:
             raise CineMAError("an analysis is already running")
         inputs = self._nodes(settings)
         study = self.adapter.study(inputs, settings.metadata())
+        options = settings.options()
+        override = self.centre.override(settings.sax)
+        if override is not None:
+            options["lv_center"] = override  # the user's point: AnalysisOptions.lv_center
         job = Path(tempfile.mkdtemp(prefix="CineMA-job-", dir=self.temp_root))
         self.process = self.process_factory()
-        self.process.start(study, settings.options(), job)
+        self.process.start(study, options, job)
         self._pending = (study, inputs, settings)
 
     def poll(self) -> list[RunEvent]:
@@ -86,7 +96,15 @@ class ModuleLogic:
             self._pending = None
             if not self.keep_jobs:
                 shutil.rmtree(event.results_path.parent, ignore_errors=True)
+        self.review = self.centre.after_run(study, inputs["sax"].GetID(), results.provenance)
+        show_run(self.adapter.ctx, self.run, self.layout)
         return self.adapter.rows(self.run)
+
+    def locate_centre(self, settings: Settings) -> str:
+        """Pre-fill the LV-centre point on the chosen cines and show the model window; a status line."""
+        inputs = self._nodes(settings)
+        study = self.adapter.study(inputs, settings.metadata())
+        return self.centre.prefill(study, inputs["sax"].GetID())
 
     def current_run(self) -> rs.ResultSet | None:
         """This session's run if its nodes still exist, else the newest run in the scene."""

@@ -15,29 +15,13 @@ import numpy as np
 import pytest
 from slicer_synthetic import ES_FRAME, TIMES_MS, study_and_results
 
-pytest_plugins = ("slicer_support",)  # the headless-scene fixture 'ctx'
+pytest_plugins = ("slicer_support", "slicer_layout_fake")  # fixtures ctx, layout_manager
 pytestmark = pytest.mark.slicer
 
 
-class FakeLayoutManager:
-    """``slicer.app.layoutManager()`` as far as CineMA uses it."""
-
-    def __init__(self, layout_node):
-        self.layout_node, self.calls = layout_node, []
-
-    def setLayout(self, layout):  # noqa: N802 - Qt's name
-        self.calls.append(layout)
-        self.layout_node.SetViewArrangement(layout)
-
-
 @pytest.fixture
-def with_layout(ctx):
-    import slicer
-
-    layout_logic = slicer.vtkMRMLLayoutLogic()  # the application's layout manager owns one of these
-    layout_logic.SetMRMLScene(ctx.scene)
-    ctx.keep_alive.append(layout_logic)
-    return ctx, FakeLayoutManager(layout_logic.GetLayoutNode())
+def with_layout(ctx, layout_manager):
+    return ctx, layout_manager
 
 
 def _published(ctx):
@@ -89,6 +73,7 @@ def test_showing_twice_keeps_one_plot_and_one_table_view(with_layout):
 
 def test_without_layout_manager_or_layout_node_nothing_changes(ctx):
     from CineMASlicer.layout import show_run
+    from slicer_layout_fake import FakeLayoutManager
 
     run = _published(ctx)
     assert not show_run(ctx, run, None)
