@@ -76,9 +76,11 @@ def _publish_view(ctx: SceneContext, input_node: Any, study: CineStudy, result: 
         style_landmarks(shown)
         nodes.landmarks, nodes.landmarks_sequence = shown, sequence
         (sequence or shown).SetAttribute(rs.ATTR_GRID, grid)
-    for role in ("segmentation", "segmentation_sequence", "landmarks", "landmarks_sequence"):
-        if getattr(nodes, role) is not None:
-            rs.tag(getattr(nodes, role), run_id, role, view)
+    for shown, sequence in rs.PROXY_ROLES:
+        if getattr(nodes, sequence) is not None:
+            rs.tag(getattr(nodes, sequence), run_id, sequence, view)
+        elif getattr(nodes, shown) is not None:  # a plain node (one frame, no browser), not a proxy
+            rs.tag(getattr(nodes, shown), run_id, shown, view)
     return nodes
 
 
@@ -110,7 +112,6 @@ def publish(ctx: SceneContext, study: CineStudy, inputs: dict[str, Any], results
     fill_report_table(report_node, rows_from_report(report))
     rs.tag(report_node, run_id, "report")
     report_node.SetAttribute(rs.ATTR_NUMBER, str(number))
-    report_node.SetAttribute(rs.ATTR_INPUTS, json.dumps({k: v.GetID() for k, v in inputs.items() if v is not None}))
     report_node.SetAttribute(rs.ATTR_PHASES, json.dumps({"ed": results.ed_frame, "es": results.es_frame,
                                                          "method": results.phase_method}))
     report_node.SetAttribute(rs.ATTR_METADATA, json.dumps(asdict(study.metadata)))
@@ -118,6 +119,7 @@ def publish(ctx: SceneContext, study: CineStudy, inputs: dict[str, Any], results
     report_node.SetDescription(f"CineMA report; labels from {source}")
     extra = {role: rs.tag(node, run_id, role) for role, node in add_curve_nodes(ctx, report, prefix).items()}
     result = rs.ResultSet(run_id, report_node, views, extra)
+    rs.record(result, inputs)
     folder = results_folder(ctx, sax_input, f"{prefix} results ({source})", run_id)
     place(ctx, folder, result.all_nodes())
     return result

@@ -29,7 +29,7 @@ def view_labels(ctx: SceneContext, nodes: rs.ViewNodes) -> tuple[np.ndarray | No
     analysed = set(json.loads(holder.GetAttribute(rs.ATTR_FRAMES) or "[]"))
     stack = []
     for t, node in enumerate(frames):
-        labels = labels_from_segmentation(ctx, node, affine, shape)
+        labels = labels_from_segmentation(node, affine, shape)
         if node.GetAttribute(HASH_ATTRIBUTE) != labels_hash(labels) and labels.any():
             analysed.add(t)  # the user contoured a frame the run had left out
         stack.append(labels)

@@ -1,7 +1,11 @@
-"""The nodes of one CineMA run, found again by node attributes (so it works after a scene is saved and reloaded).
+"""The nodes of one CineMA run, found again through node references from its report table.
 
-Every node CineMA creates carries ``CineMA.runID`` and ``CineMA.role`` (and ``CineMA.view`` per view); the report
-table also records the input node IDs, phases and patient data needed to recompute.
+Why references: a proxy node (the segmentation or point list the user sees) takes the content and the attributes of
+the sequence item each time the user browses to another frame, so attributes on it are lost; the report table,
+the sequences and the browser are never replaced. The report table (``CineMA.role`` = ``report``, ``CineMA.runID``)
+references the run's input cines (``CineMA.input.<view>``), per view its sequences, CineMA's own browser or plain
+nodes (``CineMA.view.<view>.<role>``) and the chart nodes (``CineMA.extra.<role>``); proxies are looked up through
+the browser. References are saved with the scene, renamed with imported IDs and dropped when a node is deleted.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from .segmentation_nodes import is_segmentation_edited
 from .sequences import flush_edits
 
 ATTR_RUN, ATTR_ROLE, ATTR_VIEW, ATTR_NUMBER = "CineMA.runID", "CineMA.role", "CineMA.view", "CineMA.runNumber"
-ATTR_INPUTS, ATTR_GRID, ATTR_FRAMES = "CineMA.inputs", "CineMA.grid", "CineMA.analysedFrames"
+ATTR_GRID, ATTR_FRAMES, ATTR_INPUT_VIEWS = "CineMA.grid", "CineMA.analysedFrames", "CineMA.inputViews"
 ATTR_PHASES, ATTR_SOURCE, ATTR_METADATA = "CineMA.phases", "CineMA.source", "CineMA.metadata"
 VIEW_ROLES = ("segmentation", "segmentation_sequence", "landmarks", "landmarks_sequence", "browser")
+#: (shown node role, its sequence role): the shown node of a sequence is the browser's proxy, never referenced.
+PROXY_ROLES = (("segmentation", "segmentation_sequence"), ("landmarks", "landmarks_sequence"))
+REFERENCE_PREFIX = "CineMA"
 
 
 @dataclass
@@ -77,6 +84,7 @@ class ResultSet:
 
 
 def tag(node: Any, run_id: str, role: str, view: str = "") -> Any:
+    """Mark a node CineMA made (never a proxy: browsing replaces its attributes) with its run and role."""
     node.SetAttribute(ATTR_RUN, run_id)
     node.SetAttribute(ATTR_ROLE, role)
     if view:
@@ -84,41 +92,79 @@ def tag(node: Any, run_id: str, role: str, view: str = "") -> Any:
     return node
 
 
-def _tagged_nodes(ctx: SceneContext, run_id: str | None = None) -> list[Any]:
-    nodes = []
-    collection = ctx.scene.GetNodes()
-    for i in range(collection.GetNumberOfItems()):
-        node = collection.GetItemAsObject(i)
-        value = node.GetAttribute(ATTR_RUN)
-        if value and (run_id is None or value == run_id):
-            nodes.append(node)
-    return nodes
+def _reference(kind: str, *parts: str) -> str:
+    return ".".join((REFERENCE_PREFIX, kind, *parts))
+
+
+def record(result: ResultSet, inputs: dict[str, Any]) -> None:
+    """Reference the run's input cines and every node it made (proxies excepted) from its report table."""
+    report = result.report
+    chosen = {view: node for view, node in inputs.items() if node is not None}
+    report.SetAttribute(ATTR_INPUT_VIEWS, json.dumps(sorted(chosen)))  # names only: which inputs to expect
+    for view, node in chosen.items():
+        report.SetNodeReferenceID(_reference("input", view), node.GetID())
+    for name, view in result.views.items():
+        proxies = {shown for shown, sequence in PROXY_ROLES if getattr(view, sequence) is not None}
+        for role in VIEW_ROLES:
+            node = getattr(view, role)
+            if node is not None and role not in proxies:
+                report.SetNodeReferenceID(_reference("view", name, role), node.GetID())
+    for role, node in result.extra.items():
+        report.SetNodeReferenceID(_reference("extra", role), node.GetID())
+
+
+def inputs_of(result: ResultSet) -> dict[str, Any]:
+    """View name -> the cine node the run was computed from (None where the user deleted it)."""
+    views = result.attribute_json(ATTR_INPUT_VIEWS, [])
+    return {view: result.report.GetNodeReference(_reference("input", view)) for view in views}
+
+
+def _roles(node: Any) -> list[str]:
+    roles: list[str] = []
+    node.GetNodeReferenceRoles(roles)
+    return [role for role in roles if role.startswith(REFERENCE_PREFIX + ".")]
+
+
+def reports(ctx: SceneContext) -> list[Any]:
+    """Every CineMA report table in the scene."""
+    tables = ctx.scene.GetNodesByClass("vtkMRMLTableNode")
+    found = [tables.GetItemAsObject(i) for i in range(tables.GetNumberOfItems())]
+    return [t for t in found if t.GetAttribute(ATTR_ROLE) == "report" and t.GetAttribute(ATTR_RUN)]
 
 
 def run_ids(ctx: SceneContext, sax_input_id: str | None = None) -> list[str]:
     """Run IDs in the scene, oldest first; only runs on the given SAX input node when one is given."""
     runs: dict[str, int] = {}
-    for node in _tagged_nodes(ctx):
-        if node.GetAttribute(ATTR_ROLE) != "report":
-            continue
-        inputs = json.loads(node.GetAttribute(ATTR_INPUTS) or "{}")
-        if sax_input_id is None or inputs.get("sax") == sax_input_id:
-            runs[node.GetAttribute(ATTR_RUN)] = int(node.GetAttribute(ATTR_NUMBER) or 0)
+    for report in reports(ctx):
+        if sax_input_id is None or report.GetNodeReferenceID(_reference("input", "sax")) == sax_input_id:
+            runs[report.GetAttribute(ATTR_RUN)] = int(report.GetAttribute(ATTR_NUMBER) or 0)
     return sorted(runs, key=runs.__getitem__)
+
+
+def from_report(ctx: SceneContext, report: Any) -> ResultSet:
+    """The run a report table belongs to, with each sequence's proxy as it is now."""
+    views: dict[str, ViewNodes] = {}
+    extra: dict[str, Any] = {}
+    for role in _roles(report):
+        parts, node = role.split("."), report.GetNodeReference(role)
+        if node is None:
+            continue
+        if len(parts) == 4 and parts[1] == "view" and parts[3] in VIEW_ROLES:
+            setattr(views.setdefault(parts[2], ViewNodes(parts[2])), parts[3], node)
+        elif len(parts) == 3 and parts[1] == "extra":
+            extra[parts[2]] = node
+    for view in views.values():
+        for shown, sequence in PROXY_ROLES:
+            browser = _browser_showing(ctx, getattr(view, sequence))
+            if browser is not None:
+                setattr(view, shown, browser.GetProxyNode(getattr(view, sequence)))
+    return ResultSet(report.GetAttribute(ATTR_RUN) or "", report, views, extra)
 
 
 def find(ctx: SceneContext, run_id: str) -> ResultSet | None:
     """The result set of ``run_id``, or None when its report table is gone."""
-    report, views, extra = None, {}, {}
-    for node in _tagged_nodes(ctx, run_id):
-        role, view = node.GetAttribute(ATTR_ROLE), node.GetAttribute(ATTR_VIEW) or ""
-        if role == "report":
-            report = node
-        elif role in VIEW_ROLES and view:
-            setattr(views.setdefault(view, ViewNodes(view)), role, node)
-        else:
-            extra[role] = node
-    return ResultSet(run_id, report, views, extra) if report is not None else None
+    report = next((r for r in reports(ctx) if r.GetAttribute(ATTR_RUN) == run_id), None)
+    return from_report(ctx, report) if report is not None else None
 
 
 def _browser_showing(ctx: SceneContext, sequence: Any) -> Any | None:
@@ -138,7 +184,7 @@ def edited_frames(ctx: SceneContext, view: ViewNodes) -> tuple[list[int], list[i
     if view.segmentation_frames():
         affine, shape = view.grid()
         seg_edits = [t for t, node in enumerate(view.segmentation_frames())
-                     if node is not None and is_segmentation_edited(ctx, node, affine, shape)]
+                     if node is not None and is_segmentation_edited(node, affine, shape)]
     mark_edits = [t for t, node in enumerate(view.landmark_frames()) if node is not None and is_fiducials_edited(node)]
     return seg_edits, mark_edits
 
@@ -157,8 +203,21 @@ def remove(ctx: SceneContext, result: ResultSet) -> None:
             if browser is not None and view.browser is None:
                 browser.RemoveSynchronizedSequenceNode(sequence.GetID())
     for node in result.all_nodes():
+        for helper in _display_and_storage(node):
+            if helper.GetScene() is not None:
+                ctx.scene.RemoveNode(helper)
         if node.GetScene() is not None:
             ctx.scene.RemoveNode(node)
     folder = folder_of_run(ctx, result.run_id)
     if folder:
         ctx.subject_hierarchy().RemoveItem(folder, False, True)
+
+
+def _display_and_storage(node: Any) -> list[Any]:
+    """The display and storage nodes of ``node`` (removing a node from the scene leaves them behind)."""
+    found = []
+    if node.IsA("vtkMRMLDisplayableNode"):
+        found += [node.GetNthDisplayNode(i) for i in range(node.GetNumberOfDisplayNodes())]
+    if node.IsA("vtkMRMLStorableNode"):
+        found += [node.GetNthStorageNode(i) for i in range(node.GetNumberOfStorageNodes())]
+    return [n for n in found if n is not None]

@@ -20,6 +20,7 @@ from . import result_set as rs
 from .context import SceneContext
 from .export import export_run
 from .measurement import measure
+from .parameters import ParameterNode
 from .publish import publish
 from .readback import results_from_scene
 from .report_nodes import fill_report_table, rows_of_table, update_curve_nodes
@@ -41,7 +42,17 @@ class SceneAdapter:
                 report: Any = None) -> rs.ResultSet:
         """Show ``results`` in the scene (measuring them unless ``report`` is given); returns the run's nodes."""
         report = report if report is not None else measure(study, results)
-        return publish(self.ctx, study, inputs, results, report, source)
+        run = publish(self.ctx, study, inputs, results, report, source)
+        ParameterNode.of(self.ctx).set_run_report(run.report)  # the run a reopened panel shows
+        return run
+
+    def shown_run(self) -> rs.ResultSet | None:
+        """The run the panel shows (kept in the parameter node, so also after reopening a saved scene), else the
+        newest run in the scene."""
+        report = ParameterNode.of(self.ctx).run_report()
+        if report is not None and report.GetAttribute(rs.ATTR_RUN):
+            return rs.from_report(self.ctx, report)
+        return self.latest_run()
 
     def latest_run(self, sax_input: Any = None) -> rs.ResultSet | None:
         """The newest run in the scene (on ``sax_input`` when given), e.g. after reopening a saved scene."""
@@ -55,8 +66,7 @@ class SceneAdapter:
     def inputs_of(self, run: rs.ResultSet) -> dict[str, Any]:
         """The cine nodes a run was computed from (error if the user deleted one)."""
         inputs = {}
-        for view, node_id in run.attribute_json(rs.ATTR_INPUTS, {}).items():
-            node = self.ctx.scene.GetNodeByID(node_id)
+        for view, node in rs.inputs_of(run).items():
             if node is None:
                 raise CineMAInputError(None, f"the {view} cine this result was computed from is no longer in the "
                                              "scene; run Analyse again")

@@ -1,7 +1,9 @@
 """One frame of CineMA labels <-> a ``vtkMRMLSegmentationNode`` with standard names, colours and codes.
 
-Nodes are built outside the scene (sequence items live only inside their sequence); reading back goes through
-temporary scene nodes because Slicer's labelmap export refuses nodes that are not in a scene.
+Nodes are built outside the scene (sequence items live only inside their sequence). A frame without labels (fast
+mode leaves all but ED and ES out) gets Slicer's own empty segments: an imported all-zero label map is written as a
+1-voxel image that Slicer's reader crashes on. Reading back merges the segments into a label map in memory (no
+temporary scene nodes: each would leave colour tables and display nodes behind on every Recompute).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from .context import SceneContext
 from .fingerprint import HASH_ATTRIBUTE, labels_hash
 from .geometry import array_ijk, set_array_ijk
 from .terminology import LABEL_TAG, SEGMENTS, label_of_segment
@@ -25,6 +26,21 @@ def _segment_ids(ids: list[str]) -> Any:
     return array
 
 
+def _image_geometry(affine: np.ndarray, shape: tuple[int, ...]) -> Any:
+    """An oriented image without voxels: the (i, j, k) grid of ``shape`` placed by the voxel -> RAS ``affine``."""
+    import slicer
+    import vtk
+
+    image = slicer.vtkOrientedImageData()
+    image.SetExtent(0, shape[0] - 1, 0, shape[1] - 1, 0, shape[2] - 1)
+    matrix = vtk.vtkMatrix4x4()
+    for r in range(4):
+        for c in range(4):
+            matrix.SetElement(r, c, float(affine[r, c]))
+    image.SetImageToWorldMatrix(matrix)
+    return image
+
+
 def new_segmentation(labels: np.ndarray, affine: np.ndarray) -> Any:
     """A segmentation node (not in a scene) holding one (i, j, k) CineMA label frame as LV/MYO/RV segments."""
     import slicer
@@ -36,21 +52,26 @@ def new_segmentation(labels: np.ndarray, affine: np.ndarray) -> Any:
         segment = segmentation.GetSegment(spec.segment_id)
         segment.SetTag(LABEL_TAG, str(spec.label))
         segment.SetTag(segment.GetTerminologyEntryTagName(), spec.terminology_entry())
-    labelmap = slicer.vtkMRMLLabelMapVolumeNode()
+    geometry = slicer.vtkSegmentationConverter.SerializeImageGeometry(_image_geometry(affine, labels.shape))
+    segmentation.SetConversionParameter(slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName(),
+                                        geometry)  # where the Segment Editor paints on a frame left empty
     clean = np.where(np.isin(labels, [spec.label for spec in SEGMENTS]), labels, 0).astype(np.uint8)
-    set_array_ijk(labelmap, clean, affine)
-    # label value v goes to the v-th listed ID, and SEGMENTS is in label order 1, 2, 3
-    ids = _segment_ids([spec.segment_id for spec in SEGMENTS])
-    if not slicer.vtkSlicerSegmentationsModuleLogic.ImportLabelmapToSegmentationNode(labelmap, node, ids):
-        raise RuntimeError("Slicer could not import the CineMA label map into a segmentation")
+    if clean.any():
+        labelmap = slicer.vtkMRMLLabelMapVolumeNode()
+        set_array_ijk(labelmap, clean, affine)
+        # label value v goes to the v-th listed ID, and SEGMENTS is in label order 1, 2, 3
+        ids = _segment_ids([spec.segment_id for spec in SEGMENTS])
+        if not slicer.vtkSlicerSegmentationsModuleLogic.ImportLabelmapToSegmentationNode(labelmap, node, ids):
+            raise RuntimeError("Slicer could not import the CineMA label map into a segmentation")
     node.SetAttribute(HASH_ATTRIBUTE, labels_hash(clean))
     return node
 
 
-def labels_from_segmentation(ctx: SceneContext, node: Any, affine: np.ndarray,
-                             shape: tuple[int, int, int]) -> np.ndarray:
+def labels_from_segmentation(node: Any, affine: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     """The (i, j, k) CineMA labels a segmentation holds on the given grid; segments the user added are ignored."""
     import slicer
+    import vtk
+    from vtk.util.numpy_support import vtk_to_numpy
 
     segmentation = node.GetSegmentation()
     by_label: dict[int, str] = {}
@@ -58,31 +79,22 @@ def labels_from_segmentation(ctx: SceneContext, node: Any, affine: np.ndarray,
         label = label_of_segment(segmentation.GetNthSegment(i))
         if label is not None and label not in by_label:
             by_label[label] = segmentation.GetNthSegmentID(i)
-    result = np.zeros(shape, dtype=np.uint8)
     if not by_label:
-        return result
-    scene = ctx.scene
-    temp_seg = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", "CineMA temporary segmentation")
-    reference = scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "CineMA temporary reference")
-    exported = scene.AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", "CineMA temporary labelmap")
-    try:
-        temp_seg.GetSegmentation().DeepCopy(segmentation)
-        set_array_ijk(reference, np.zeros(shape, dtype=np.uint8), affine)
-        order = sorted(by_label)  # exported values are 1..n in the order of the IDs given
-        ids = _segment_ids([by_label[label] for label in order])
-        if not slicer.vtkSlicerSegmentationsModuleLogic.ExportSegmentsToLabelmapNode(temp_seg, ids, exported,
-                                                                                      reference):
-            raise RuntimeError(f"Slicer could not export segmentation {node.GetName()!r} to a label map")
-        values = array_ijk(exported)
-        for position, label in enumerate(order, start=1):
-            result[values == position] = label
-    finally:
-        for temp in (exported, reference, temp_seg):
-            scene.RemoveNode(temp)
-    return result
+        return np.zeros(shape, dtype=np.uint8)
+    order = sorted(by_label)  # painted in this order: where segments overlap, the higher label wins
+    values = vtk.vtkIntArray()
+    for label in order:
+        values.InsertNextValue(label)
+    merged = slicer.vtkOrientedImageData()
+    if not node.GenerateMergedLabelmapForAllSegments(merged, slicer.vtkSegmentation.EXTENT_REFERENCE_GEOMETRY,
+                                                     _image_geometry(affine, shape),
+                                                     _segment_ids([by_label[label] for label in order]), values):
+        raise RuntimeError(f"Slicer could not merge segmentation {node.GetName()!r} into a label map")
+    kji = vtk_to_numpy(merged.GetPointData().GetScalars()).reshape(tuple(shape)[::-1])
+    return np.ascontiguousarray(kji.transpose(2, 1, 0)).astype(np.uint8)
 
 
-def is_segmentation_edited(ctx: SceneContext, node: Any, affine: np.ndarray, shape: tuple[int, int, int]) -> bool:
+def is_segmentation_edited(node: Any, affine: np.ndarray, shape: tuple[int, int, int]) -> bool:
     """True when the node's labels differ from what CineMA wrote (or carry no CineMA fingerprint at all)."""
     stored = node.GetAttribute(HASH_ATTRIBUTE)
-    return stored is None or stored != labels_hash(labels_from_segmentation(ctx, node, affine, shape))
+    return stored is None or stored != labels_hash(labels_from_segmentation(node, affine, shape))

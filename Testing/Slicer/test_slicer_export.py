@@ -50,7 +50,7 @@ def test_export_writes_csv_segmentations_and_landmarks(published, tmp_path, ctx)
     assert storage.ReadData(segmentation)
     from CineMASlicer.segmentation_nodes import labels_from_segmentation
 
-    labels = labels_from_segmentation(ctx, segmentation, study["sax"].affine, study["sax"].shape)
+    labels = labels_from_segmentation(segmentation, study["sax"].affine, study["sax"].shape)
     np.testing.assert_array_equal(labels, results.views["sax"].labels[..., ES_FRAME])
 
     points = ctx.scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "points back")

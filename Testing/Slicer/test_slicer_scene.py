@@ -127,7 +127,7 @@ def test_publish_segments_follow_the_cine_browser(loaded):
     assert browser.IsSynchronizedSequenceNode(sax.segmentation_sequence.GetID(), True)
     for t in (0, ES_FRAME):
         _select(ctx, browser, t)
-        shown = labels_from_segmentation(ctx, sax.segmentation, study["sax"].affine, study["sax"].shape)
+        shown = labels_from_segmentation(sax.segmentation, study["sax"].affine, study["sax"].shape)
         np.testing.assert_array_equal(shown, results.views["sax"].labels[..., t])
 
 
