@@ -31,11 +31,17 @@ class Phase(enum.Enum):
     CANCELLING = "cancelling"
 
 
+HEART_NOT_FOUND_STATUS = ("Check the result: the heart was not found with confidence, so these numbers may come from "
+                          "the wrong place. Drag the 'CineMA LV centre' point onto the left ventricle and press "
+                          "Analyse again.")
 BUSY = {Phase.INSTALLING: "Python packages are being installed.", Phase.RUNNING: "An analysis is already running.",
         Phase.CANCELLING: "The analysis is being cancelled."}
 
 
 class AnalysisLogic(Protocol):
+    """Optional too (looked up with getattr): ``locate_centre(settings) -> str`` pre-fills the LV-centre point and
+    returns a status line; ``review`` is the last run's "heart not found" text or None."""
+
     def start_analysis(self, settings: Settings) -> None: ...
     def poll(self) -> list[RunEvent]: ...
     def cancel(self) -> None: ...
@@ -71,6 +77,7 @@ class ViewState:
     progress_maximum: int = 100
     status: str = ""
     error: bool = False
+    warning: bool = False  # the result needs the user's attention (e.g. the heart was not found with confidence)
     rows: list[TableRow] = field(default_factory=list)
 
 
@@ -96,15 +103,30 @@ class Presenter:
         idle = self.phase is Phase.IDLE
         derived = {"analyse_enabled": idle and not self.settings.problems(), "recompute_enabled": idle and bool(rows),
                    "export_enabled": idle and bool(rows), "cancel_enabled": self.phase is Phase.RUNNING,
-                   "inputs_enabled": idle, "progress_visible": not idle}
+                   "inputs_enabled": idle, "progress_visible": not idle, "warning": False}
         self.state = replace(self.state, **{**derived, **changes})  # type: ignore[arg-type]
         self.on_change(self.state)
 
     def settings_changed(self, settings: Settings) -> None:
+        inputs_changed = settings.inputs() != self.settings.inputs()
         self.settings = settings
         problems = settings.problems()
         if self.phase is Phase.IDLE:
-            self._refresh(status=problems[0] if problems else "Ready: press Analyse.", error=False)
+            status = problems[0] if problems else "Ready: press Analyse."
+            if inputs_changed and not problems:
+                status = self._place_centre() or status
+            self._refresh(status=status, error=False)
+
+    def _place_centre(self) -> str | None:
+        """Pre-fill the LV-centre point on the chosen cines; on failure Analyse still finds the centre itself."""
+        locate = getattr(self.logic, "locate_centre", None)
+        if locate is None:
+            return None
+        try:
+            return str(locate(self.settings))
+        except Exception as err:  # noqa: BLE001 - e.g. packages not installed yet: the analysis locates on its own
+            LOG.warning("Could not place the LV centre point: %s", describe(err), exc_info=err)
+            return f"Ready: press Analyse (the LV centre point could not be placed yet: {describe(err)})."
 
     def show_existing(self) -> None:
         """Show the rows of a run already in the scene (e.g. a reopened scene)."""
@@ -183,6 +205,9 @@ class Presenter:
             self._fail("Could not show the results", err)
             return
         self.phase = Phase.IDLE
+        if getattr(self.logic, "review", None):
+            self._refresh(rows=rows, status=HEART_NOT_FOUND_STATUS, error=False, warning=True)
+            return
         self._refresh(rows=rows, status="Done. Edit segmentations or landmarks, then Recompute.", error=False)
 
     def _fail(self, message: str, err: BaseException | None = None, details: str = "") -> None:

@@ -79,7 +79,8 @@ def apply_state(ui: Any, state: ViewState, make_item: Callable[[str], Any]) -> N
     ui.progressBar.setMaximum(max(state.progress_maximum, 0))
     ui.progressBar.setValue(min(state.progress_value, max(state.progress_maximum, 0)))
     ui.statusLabel.setText(state.status)
-    ui.statusLabel.setStyleSheet("color: #c0392b;" if state.error else "")
+    ui.statusLabel.setStyleSheet("color: #c0392b;" if state.error else "color: #b9770e; font-weight: bold;"
+                                 if state.warning else "")
     table = ui.resultsTable
     if prop(table, "rowCount") != len(state.rows) or prop(table, "columnCount") != len(COLUMNS):
         table.setColumnCount(len(COLUMNS))
