@@ -68,6 +68,7 @@ class CineMAWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = CineMALogic()
+        self.logic.module.layout = slicer.app.layoutManager()  # chart and table shown after a run
         self.timer = qt.QTimer()
         self.timer.setInterval(250)
         ask = lambda text, details: slicer.util.confirmOkCancelDisplay(text, detailedText=details)  # noqa: E731
@@ -86,7 +87,7 @@ class CineMAWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def cleanup(self):
         self.timer.stop()
-        self.logic.module.cancel()
+        self.logic.module.shutdown()
         self.removeObservers()
 
     def _draw(self, state):

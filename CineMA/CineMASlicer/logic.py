@@ -23,6 +23,7 @@ from .centre_logic import LVCentreLogic
 from .context import SceneContext
 from .exchange import load_results
 from .layout import LayoutSwitcher, show_run
+from .parameters import ParameterNode
 from .process import AnalysisProcess, RunEvent
 from .report_rows import TableRow
 from .scene import SceneAdapter
@@ -55,10 +56,19 @@ class ModuleLogic:
             nodes[view] = node
         return nodes
 
+    def store_settings(self, settings: Settings) -> None:
+        """Keep the panel's choices in the scene's parameter node (saved with the scene)."""
+        ParameterNode.of(self.adapter.ctx).store(settings)
+
+    def saved_settings(self) -> Settings:
+        """The choices kept in the scene (defaults in a new scene), e.g. to show a reopened scene's panel."""
+        return ParameterNode.of(self.adapter.ctx).settings()
+
     def start_analysis(self, settings: Settings) -> None:
         if self.process is not None and self.process.running:
             raise CineMAError("an analysis is already running")
         inputs = self._nodes(settings)
+        self.store_settings(settings)  # what was analysed is what a saved scene reopens with
         study = self.adapter.study(inputs, settings.metadata())
         options = settings.options()
         override = self.centre.override(settings.sax)
@@ -84,6 +94,11 @@ class ModuleLogic:
         if self.process is not None:
             self.process.cancel()
 
+    def shutdown(self) -> None:
+        """The panel closes: cancel a run and stop following the LV-centre point."""
+        self.cancel()
+        self.centre.stop_observing()
+
     def finish(self, event: RunEvent) -> list[TableRow]:
         """Import a finished run's results into the scene and return the report rows."""
         if self._pending is None or event.results_path is None:
@@ -107,10 +122,9 @@ class ModuleLogic:
         return self.centre.prefill(study, inputs["sax"].GetID())
 
     def current_run(self) -> rs.ResultSet | None:
-        """This session's run if its nodes still exist, else the newest run in the scene."""
-        if self.run is not None and self.run.report.GetScene() is not None:
-            return self.run
-        self.run = self.adapter.latest_run()
+        """The run the panel shows (the parameter node's, also in a reopened scene), else the newest in the scene;
+        looked up each time, so the nodes are the ones shown now (browsing changes the proxies' content)."""
+        self.run = self.adapter.shown_run()
         return self.run
 
     def current_rows(self) -> list[TableRow] | None:
