@@ -60,3 +60,21 @@ def test_missing_input_node_is_an_input_error(ctx):
 
     with pytest.raises(CineMAInputError, match="not in the scene"):
         ModuleLogic(ctx).start_analysis(Settings(sax="vtkMRMLScalarVolumeNode999"))
+
+
+def test_analysed_settings_and_run_are_kept_in_the_parameter_node(logic_and_settings, ctx):
+    """A panel opened later on the same scene (or a reopened saved scene) shows the choices and the run."""
+    from CineMASlicer.logic import ModuleLogic
+    from CineMASlicer.parameters import ParameterNode
+
+    logic, settings, _ = logic_and_settings
+    logic.start_analysis(settings)
+    assert ParameterNode.of(ctx).settings() == settings
+    final = logic.wait(120)[-1]
+    assert final.kind == "done", final.message
+    rows = logic.finish(final)
+    assert ParameterNode.of(ctx).run_report() is logic.run.report
+    reopened = ModuleLogic(ctx)
+    assert reopened.saved_settings() == settings
+    assert reopened.current_rows() == rows
+    assert reopened.current_run().report is logic.run.report
