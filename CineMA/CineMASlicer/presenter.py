@@ -40,7 +40,8 @@ BUSY = {Phase.INSTALLING: "Python packages are being installed.", Phase.RUNNING:
 
 class AnalysisLogic(Protocol):
     """Optional too (looked up with getattr): ``locate_centre(settings) -> str`` pre-fills the LV-centre point and
-    returns a status line; ``review`` is the last run's "heart not found" text or None."""
+    returns a status line; ``review`` is the last run's "heart not found" text or None; ``store_settings(settings)``
+    keeps the panel's choices in the scene's parameter node."""
 
     def start_analysis(self, settings: Settings) -> None: ...
     def poll(self) -> list[RunEvent]: ...
@@ -110,6 +111,9 @@ class Presenter:
     def settings_changed(self, settings: Settings) -> None:
         inputs_changed = settings.inputs() != self.settings.inputs()
         self.settings = settings
+        store = getattr(self.logic, "store_settings", None)
+        if store is not None:
+            store(settings)  # in the parameter node: a saved scene reopens the panel as it was
         problems = settings.problems()
         if self.phase is Phase.IDLE:
             status = problems[0] if problems else "Ready: press Analyse."

@@ -298,3 +298,21 @@ def test_installer_failure_ends_idle():
     presenter.analyse()
     _idle_with_error(presenter, seen, "no network")
     assert installer.asked == 1 and presenter.logic.started == []
+
+
+def test_every_settings_change_is_kept_by_a_logic_that_stores_settings():
+    class StoringLogic(FakeLogic):
+        def __init__(self):
+            super().__init__()
+            self.stored: list[Settings] = []
+
+        def store_settings(self, settings):
+            self.stored.append(settings)
+
+    logic = StoringLogic()
+    presenter = Presenter(logic, FakeInstaller())
+    changed = Settings(sax="vtkMRMLScalarVolumeNode1", weights="demo", fast=False, device="cpu")
+    presenter.settings_changed(READY)
+    presenter.settings_changed(changed)
+    assert logic.stored == [READY, changed]
+    Presenter(FakeLogic(), FakeInstaller()).settings_changed(READY)  # a logic without it is fine
