@@ -23,8 +23,9 @@ UI_FILE = REPO / "Resources" / "UI" / "CineMA.ui"
 QT_FACING = [REPO / "CineMA" / "CineMA.py", *sorted((REPO / "CineMA" / "CineMASlicer").glob("view*.py"))]
 #: Q_PROPERTYs of Slicer's own widgets (qMRMLNodeComboBox.h, ctkCollapsibleButton.h, qMRMLWidget.h).
 SLICER_WIDGET_PROPERTIES = {"currentNodeID", "nodeTypes", "noneEnabled", "addEnabled", "removeEnabled",
-                            "editEnabled", "renameEnabled", "showHidden", "showChildNodeTypes", "selectNodeUponCreation",
-                            "baseName", "collapsed", "collapsedHeight", "contentsFrameShape", "checked"}
+                            "editEnabled", "renameEnabled", "showHidden", "showChildNodeTypes",
+                            "selectNodeUponCreation", "baseName", "collapsed", "collapsedHeight",
+                            "contentsFrameShape", "checked"}
 
 
 def _qt_property_names() -> set[str]:
