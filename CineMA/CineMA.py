@@ -119,7 +119,7 @@ class CineMALogic(ScriptedLoadableModuleLogic):
         self.module.start_analysis(settings)
         final = self.module.wait(timeout_s)[-1]
         if final.kind != "done":
-            raise RuntimeError(final.message)
+            raise RuntimeError(final.message + (f"\n{final.details}" if final.details else ""))
         return self.module.finish(final)
 
 
