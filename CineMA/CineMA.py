@@ -29,7 +29,7 @@ from CineMASlicer.logic import ModuleLogic
 from CineMASlicer.presenter import Presenter
 from CineMASlicer.report_rows import find_value
 from CineMASlicer.settings import Settings
-from CineMASlicer.view import INPUT_SELECTORS, SETTINGS_SIGNALS, apply_state, prop, read_settings
+from CineMASlicer.view import INPUT_SELECTORS, SETTINGS_SIGNALS, apply_state, prop, read_settings, show_settings
 
 from CineMALib.resources import resource_path
 
@@ -81,7 +81,11 @@ class CineMAWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         for signal, names in SETTINGS_SIGNALS.items():
             for name in names:
                 getattr(self.ui, name).connect(signal, self.onSettingsChanged)
-        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, lambda *a: self.presenter.show_existing())
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, self.onSceneLoaded)
+        self.onSceneLoaded()
+
+    def onSceneLoaded(self, *unused):
+        show_settings(self.ui, self.logic.module.saved_settings())  # the parameter node: the panel as it was
         self.onSettingsChanged()
         self.presenter.show_existing()
 

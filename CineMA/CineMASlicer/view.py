@@ -66,6 +66,33 @@ def read_settings(ui: Any, node_ids: dict[str, str | None]) -> Settings:
         fast=bool(ui.fastRadioButton.isChecked()), basal_check=bool(ui.endSliceChecksCheckBox.isChecked()))
 
 
+#: Combo box -> the Settings field it chooses.
+COMBO_FIELDS: dict[str, str] = {"weightsComboBox": "weights", "datasetComboBox": "dataset", "seedComboBox": "seed",
+                                "deviceComboBox": "device", "sexComboBox": "sex"}
+
+
+def show_settings(ui: Any, settings: Settings) -> None:
+    """Set the panel's widgets to ``settings`` (e.g. a reopened scene's parameter node): the inverse of
+    :func:`read_settings`. Signals are blocked meanwhile, so the caller refreshes once instead of per widget."""
+    widgets = [getattr(ui, name) for name in INPUT_WIDGETS]
+    for widget in widgets:
+        widget.blockSignals(True)
+    try:
+        for view, name in INPUT_SELECTORS.items():
+            getattr(ui, name).setCurrentNodeID(getattr(settings, view) or "")
+        for spin_box, value in ((ui.heightSpinBox, settings.height_cm), (ui.weightSpinBox, settings.weight_kg)):
+            spin_box.setValue(float(prop(spin_box, "minimum")) if value is None else float(value))
+        for name, field_name in COMBO_FIELDS.items():
+            values = [value for _, value in COMBO_CHOICES[name]]
+            chosen = getattr(settings, field_name)
+            getattr(ui, name).setCurrentIndex(values.index(chosen) if chosen in values else 0)
+        (ui.fastRadioButton if settings.fast else ui.allFramesRadioButton).setChecked(True)
+        ui.endSliceChecksCheckBox.setChecked(bool(settings.basal_check))
+    finally:
+        for widget in widgets:
+            widget.blockSignals(False)
+
+
 def apply_state(ui: Any, state: ViewState, make_item: Callable[[str], Any]) -> None:
     """Enable, show and fill the widgets as ``state`` says."""
     ui.analyseButton.setEnabled(state.analyse_enabled)

@@ -24,6 +24,7 @@ from CineMASlicer.view import (
     OUTPUT_WIDGETS,
     apply_state,
     read_settings,
+    show_settings,
 )
 from pythonqt import unwrap, wrap
 
@@ -68,7 +69,7 @@ def test_custom_widgets_are_declared_and_selectors_get_the_scene():
 def loaded_ui():
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     widgets = pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed")
-    from PySide6.QtCore import SIGNAL, QFile, Signal, Slot
+    from PySide6.QtCore import SIGNAL, Property, QFile, Signal, Slot
     from PySide6.QtUiTools import QUiLoader
 
     app = widgets.QApplication.instance() or widgets.QApplication([])
@@ -80,9 +81,17 @@ def loaded_ui():
         pass
 
     class qMRMLNodeComboBox(widgets.QWidget):
+        node_id = ""
+
         @Slot("vtkMRMLScene*")
         def setMRMLScene(self, scene):
             self.scene = scene
+
+        @Slot(str)
+        def setCurrentNodeID(self, node_id):
+            self.node_id = node_id
+
+        currentNodeID = Property(str, lambda self: self.node_id, setCurrentNodeID)  # a Q_PROPERTY in Slicer too
 
     loader = QUiLoader()
     for cls in (qMRMLWidget, ctkCollapsibleButton, qMRMLNodeComboBox):
@@ -183,3 +192,22 @@ def test_every_setting_widget_refreshes_the_settings():
                 "currentIndexChanged(int)": {"QComboBox"}, "toggled(bool)": {"QRadioButton", "QCheckBox"}}
     for signal, names in SETTINGS_SIGNALS.items():
         assert names and {classes[n] for n in names} <= expected[signal], signal
+
+
+def test_show_settings_restores_what_read_settings_reads_without_signals(loaded_ui):
+    """A reopened scene's parameter node drives the panel: every choice comes back, and no change signal fires
+    (each would store half-restored settings and place the LV centre again)."""
+    from CineMASlicer.settings import Settings
+
+    _, _, ui, _ = loaded_ui
+    fired = []
+    unwrap(ui.weightSpinBox).valueChanged.connect(lambda *a: fired.append(a))
+    unwrap(ui.deviceComboBox).currentIndexChanged.connect(lambda *a: fired.append(a))
+    chosen = Settings(sax="vtkMRMLScalarVolumeNode1", lax_4c="vtkMRMLScalarVolumeNode2", height_cm=172.0,
+                      weight_kg=81.5, sex="F", weights="demo", dataset="mnms", seed=None, device="cuda", fast=False,
+                      basal_check=False)
+    for settings in (chosen, Settings(), chosen):
+        show_settings(ui, settings)
+        ids = {view: getattr(ui, name).currentNodeID or None for view, name in INPUT_SELECTORS.items()}
+        assert read_settings(ui, ids) == settings
+    assert fired == []
