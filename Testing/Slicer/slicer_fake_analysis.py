@@ -51,3 +51,14 @@ def analyse_crash(study, options, progress=None, cancel=None):
 def analyse_bug(study, options, progress=None, cancel=None):
     """A programming error deep in the analysis (not a CineMAError): its type must reach the user."""
     return {}["lax_4c"]
+
+
+def analyse_done_then_crash(study, options, progress=None, cancel=None):
+    """Claims success, then dies before exiting cleanly (e.g. killed while writing): exit code 3 must win."""
+    import json
+    import os
+
+    from CineMASlicer.exchange import EVENT_TAG
+
+    print(EVENT_TAG + json.dumps({"type": "done", "results": "results.npz"}), flush=True)
+    os._exit(3)

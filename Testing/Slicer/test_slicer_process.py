@@ -79,6 +79,14 @@ def test_an_unexpected_error_names_its_type(tmp_path):
     assert "analyse_bug" in final.details
 
 
+def test_a_non_zero_exit_is_a_failure_even_after_done(tmp_path):
+    study, _ = study_and_results()
+    process = _process("analyse_done_then_crash")
+    process.start(study, {}, tmp_path / "job")
+    final = process.wait(60)[-1]
+    assert final.kind == "failed" and "exit code 3" in final.message
+
+
 def test_no_console_window_on_windows(tmp_path, monkeypatch):
     import CineMASlicer.process as process_module
 
