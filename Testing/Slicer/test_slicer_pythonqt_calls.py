@@ -19,13 +19,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 UI_FILE = REPO / "Resources" / "UI" / "CineMA.ui"
-#: Files that touch Qt widgets (the rest of CineMASlicer is Qt-free by design).
-QT_FACING = [REPO / "CineMA" / "CineMA.py", *sorted((REPO / "CineMA" / "CineMASlicer").glob("view*.py"))]
-#: Q_PROPERTYs of Slicer's own widgets (qMRMLNodeComboBox.h, ctkCollapsibleButton.h, qMRMLWidget.h).
+#: Every module file: CineMA.py and the view touch widgets; the rest is Qt-free by design but may be handed one
+#: (e.g. the layout manager), so all are checked.
+QT_FACING = sorted(p for p in (REPO / "CineMA").rglob("*.py") if "__pycache__" not in p.parts)
+#: Q_PROPERTYs of Slicer's own widgets (qMRMLNodeComboBox.h, ctkCollapsibleButton.h, qSlicerLayoutManager.h).
 SLICER_WIDGET_PROPERTIES = {"currentNodeID", "nodeTypes", "noneEnabled", "addEnabled", "removeEnabled",
                             "editEnabled", "renameEnabled", "showHidden", "showChildNodeTypes",
                             "selectNodeUponCreation", "baseName", "collapsed", "collapsedHeight",
-                            "contentsFrameShape", "checked"}
+                            "contentsFrameShape", "checked", "layout"}
 
 
 def _qt_property_names() -> set[str]:
