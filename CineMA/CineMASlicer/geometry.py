@@ -32,10 +32,17 @@ def set_affine(volume_node: Any, affine: np.ndarray) -> None:
 
 
 def array_ijk(volume_node: Any) -> np.ndarray:
-    """A copy of the voxels as (i, j, k) or, for multi-component images, (i, j, k, component)."""
-    import slicer
+    """A copy of the voxels as (i, j, k) or, for multi-component images, (i, j, k, component).
 
-    kji = np.array(slicer.util.arrayFromVolume(volume_node), copy=True)
+    Read from the image data itself: ``slicer.util.arrayFromVolume`` decides by node class, and a scalar volume
+    holding one component per frame (how MultiVolume importers fill it) would not reshape there.
+    """
+    from vtk.util import numpy_support
+
+    image = volume_node.GetImageData()
+    components = image.GetNumberOfScalarComponents()
+    shape = tuple(reversed(image.GetDimensions())) + ((components,) if components > 1 else ())
+    kji = np.array(numpy_support.vtk_to_numpy(image.GetPointData().GetScalars()), copy=True).reshape(shape)
     return kji.transpose(2, 1, 0) if kji.ndim == 3 else kji.transpose(2, 1, 0, 3)
 
 

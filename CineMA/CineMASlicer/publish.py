@@ -18,7 +18,7 @@ from CineMALib.results import AnalysisResults, ViewResult
 from CineMALib.study import CineStudy
 
 from . import result_set as rs
-from .cine_nodes import frame_index_values
+from .cine_nodes import add_cine, frame_index_values
 from .context import SceneContext
 from .hierarchy import place, results_folder
 from .landmark_nodes import frame_points, new_fiducials, style_landmarks
@@ -60,6 +60,9 @@ def _publish_view(ctx: SceneContext, input_node: Any, study: CineStudy, result: 
     view = result.view
     nodes = rs.ViewNodes(view)
     values, unit, browser = _index_values(ctx, input_node, study, view)
+    if browser is None and study[view].n_frames > 1:  # a MultiVolume: its frames must browse with the labels
+        nodes.cine_sequence, nodes.browser, nodes.cine = add_cine(ctx, study[view], f"{input_node.GetName()} frames")
+        browser = rs.tag(nodes.browser, run_id, "browser", view)
     title = f"{prefix} {VIEW_TITLES.get(view, view)}"
     grid = json.dumps({"affine": np.asarray(result.affine).ravel().tolist(), "shape": list(study[view].shape)})
     if result.labels is not None:

@@ -25,9 +25,11 @@ from .sequences import flush_edits
 ATTR_RUN, ATTR_ROLE, ATTR_VIEW, ATTR_NUMBER = "CineMA.runID", "CineMA.role", "CineMA.view", "CineMA.runNumber"
 ATTR_GRID, ATTR_FRAMES, ATTR_INPUT_VIEWS = "CineMA.grid", "CineMA.analysedFrames", "CineMA.inputViews"
 ATTR_PHASES, ATTR_SOURCE, ATTR_METADATA = "CineMA.phases", "CineMA.source", "CineMA.metadata"
-VIEW_ROLES = ("segmentation", "segmentation_sequence", "landmarks", "landmarks_sequence", "browser")
+VIEW_ROLES = ("segmentation", "segmentation_sequence", "landmarks", "landmarks_sequence", "cine", "cine_sequence",
+              "browser")
 #: (shown node role, its sequence role): the shown node of a sequence is the browser's proxy, never referenced.
-PROXY_ROLES = (("segmentation", "segmentation_sequence"), ("landmarks", "landmarks_sequence"))
+PROXY_ROLES = (("segmentation", "segmentation_sequence"), ("landmarks", "landmarks_sequence"),
+               ("cine", "cine_sequence"))
 REFERENCE_PREFIX = "CineMA"
 
 
@@ -40,6 +42,8 @@ class ViewNodes:
     segmentation_sequence: Any | None = None
     landmarks: Any | None = None
     landmarks_sequence: Any | None = None
+    cine: Any | None = None  # a cine that was no sequence (a MultiVolume): its frames as a sequence, so they browse
+    cine_sequence: Any | None = None  # with the results in CineMA's browser
     browser: Any | None = None  # set only when CineMA created the browser (the cine had none)
 
     def segmentation_frames(self) -> list[Any]:
@@ -202,6 +206,8 @@ def remove(ctx: SceneContext, result: ResultSet) -> None:
             browser = _browser_showing(ctx, sequence)
             if browser is not None and view.browser is None:
                 browser.RemoveSynchronizedSequenceNode(sequence.GetID())
+        if view.browser is not None and view.browser.GetScene() is not None:
+            ctx.scene.RemoveNode(view.browser)  # first: a live browser re-creates the proxies removed below
     for node in result.all_nodes():
         for helper in _display_and_storage(node):
             if helper.GetScene() is not None:

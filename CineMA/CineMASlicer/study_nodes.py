@@ -75,6 +75,23 @@ def _multivolume_times(node: Any, n_frames: int) -> np.ndarray | None:
     return values if values.size == n_frames else None
 
 
+def is_multivolume(node: Any) -> bool:
+    """A MultiVolume (MultiVolumeExplorer's ``vtkMRMLMultiVolumeNode``: one frame per scalar component), known by
+    its class, its ``GetNumberOfFrames`` API or the attributes its importers set (slicer-core lacks the class)."""
+    return node.GetClassName() == "vtkMRMLMultiVolumeNode" or callable(getattr(node, "GetNumberOfFrames", None)) \
+        or node.GetAttribute("MultiVolume.NumberOfFrames") is not None
+
+
+def _check_multivolume(node: Any, view: str, n_components: int) -> None:
+    if not is_multivolume(node):
+        raise CineMAInputError(node.GetName(), f"{view}: a multi-component (e.g. RGB) image is not a cine; "
+                                               "load the cine as a sequence (.seq.nrrd) or a MultiVolume")
+    stated = node.GetAttribute("MultiVolume.NumberOfFrames")
+    if stated and stated.strip().isdigit() and int(stated) != n_components:
+        raise CineMAInputError(node.GetName(), f"{view}: the MultiVolume says {stated} frames but its image has "
+                                               f"{n_components} components; reload the cine")
+
+
 def to_world(node: Any) -> np.ndarray:
     """4x4 RAS -> world matrix of the node's parent transform (identity when none); a warp cannot be a grid."""
     import vtk
@@ -105,10 +122,8 @@ def view_from_node(ctx: SceneContext, node: Any, view: str) -> CineView:
     elif node.IsA("vtkMRMLScalarVolumeNode") and node.GetImageData() is not None:
         data, affine = array_ijk(node), affine_of(node)
         times = _multivolume_times(node, data.shape[3]) if data.ndim == 4 else None
-        if data.ndim == 4 and node.GetAttribute("MultiVolume.NumberOfFrames") is None \
-                and node.GetClassName() != "vtkMRMLMultiVolumeNode":
-            raise CineMAInputError(node.GetName(), f"{view}: a multi-component (e.g. RGB) image is not a cine; "
-                                                   "load the cine as a sequence (.seq.nrrd) or a MultiVolume")
+        if data.ndim == 4:
+            _check_multivolume(node, view, data.shape[3])
     else:
         raise CineMAInputError(node.GetName(), f"{view}: not an image volume or volume sequence")
     return CineView(view, np.asarray(data, dtype=np.float32), to_world(shown) @ affine, trigger_times_ms=times)
