@@ -63,6 +63,8 @@ def test_custom_widgets_are_declared_and_selectors_get_the_scene():
         assert ("mrmlSceneChanged(vtkMRMLScene*)", selector, "setMRMLScene(vtkMRMLScene*)") in connected
         types = [s.text for s in _widgets()[selector].findall("property[@name='nodeTypes']/stringlist/string")]
         assert "vtkMRMLScalarVolumeNode" in types and "vtkMRMLSequenceNode" in types
+        # a MultiVolume (a 4-D NIfTI dropped on Slicer) is a vtkMRMLScalarVolumeNode subclass: offered only with this
+        assert _widgets()[selector].findtext("property[@name='showChildNodeTypes']/bool") == "true"
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +145,16 @@ def test_view_state_drives_the_widgets(loaded_ui):
     assert ui.cancelButton.isEnabled() and not ui.saxSelector.isEnabled() and not ui.heightSpinBox.isEnabled()
     assert (ui.progressBar.value, ui.progressBar.maximum) == (3, 12)
     assert ui.resultsTable.rowCount == 0
+
+
+def test_warning_and_error_look_different(loaded_ui):
+    _, _, ui, widgets = loaded_ui
+    styles = {}
+    for kind in ("error", "warning", "plain"):
+        apply_state(ui, ViewState(status=kind, error=kind == "error", warning=kind == "warning"),
+                    widgets.QTableWidgetItem)
+        styles[kind] = ui.statusLabel.styleSheet
+    assert len(set(styles.values())) == 3 and styles["plain"] == ""
 
 
 def test_settings_read_from_the_widgets(loaded_ui):
