@@ -1,7 +1,8 @@
 """A user-given LV centre (``--lv-center R,A,S``, a cohort manifest, the Slicer markup point): checked and turned into
 the same :class:`~CineMALib.locate.LVLocation` the automatic search gives, so the rest of the analysis is unchanged.
 
-Why check it against the image: a centre typed in the wrong convention (LPS instead of RAS, voxels instead of mm)
+Kept outside :mod:`CineMALib.analysis` so ``cinema info`` does not import torch for it. Why check it against the
+image: a centre typed in the wrong convention (LPS instead of RAS, voxels instead of mm)
 lands outside the stack; cropping there would analyse air. The error names the study, the point and the extent.
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from typing import Union
@@ -27,6 +27,8 @@ from CineMALib.study import CineStudy
 StudyInput = Union[CineStudy, str, PathLike[str], Mapping[str, Union[str, PathLike[str]]]]
 #: ``progress(index, n_studies, stage, done, total)``
 CohortProgress = Callable[[int, int, str, int, int], None]
+#: ``centre_for(input, study) -> (R, A, S) mm or None``: a per-study LV centre (e.g. from a manifest).
+CentreFor = Callable[[StudyInput, CineStudy], "tuple[float, float, float] | None"]
 
 
 @dataclass
@@ -60,8 +62,10 @@ def _read(item: StudyInput) -> CineStudy:
 
 def iter_cohort(inputs: Sequence[StudyInput], options: AnalysisOptions | None = None,
                 progress: CohortProgress | None = None,
-                cancel: threading.Event | None = None) -> Iterator[StudyOutcome]:
-    """Yield one :class:`StudyOutcome` per input, in order; only :class:`Cancelled`/Ctrl-C stop the loop."""
+                cancel: threading.Event | None = None, centre_for: CentreFor | None = None) -> Iterator[StudyOutcome]:
+    """Yield one :class:`StudyOutcome` per input, in order; only :class:`Cancelled`/Ctrl-C stop the loop.
+
+    ``centre_for``, when it gives a centre for a study, sets that study's ``options.lv_center``."""
     options = options or AnalysisOptions()
     n = len(inputs)
     for index, item in enumerate(inputs):
@@ -72,7 +76,9 @@ def iter_cohort(inputs: Sequence[StudyInput], options: AnalysisOptions | None = 
         try:
             outcome.study = _read(item)
             outcome.label = outcome.study.study_id
-            outcome.results = analyse_study(outcome.study, options, progress=step, cancel=cancel)
+            centre = centre_for(item, outcome.study) if centre_for is not None else None
+            these = replace(options, lv_center=centre) if centre is not None else options
+            outcome.results = analyse_study(outcome.study, these, progress=step, cancel=cancel)
         except (Cancelled, KeyboardInterrupt):
             raise
         except CineMAError as err:

@@ -24,7 +24,6 @@ import numpy as np
 import torch
 
 from CineMALib.analysis.basal import trim_with_lax_4c, uncovered_end_slices
-from CineMALib.analysis.centre import user_location
 from CineMALib.analysis.end_slices import TOLERANCE, EndSliceProbabilities, calibrate_end_slices
 from CineMALib.analysis.gate import plan_attempts, record_centre, run_gate
 from CineMALib.analysis.landmarks import track_landmarks
@@ -51,6 +50,7 @@ from CineMALib.measure.placement import format_ras
 from CineMALib.preprocess import ModelGrid, lax_model_grid
 from CineMALib.results import AnalysisResults, ModelScore, ViewResult
 from CineMALib.study import CineStudy
+from CineMALib.user_centre import user_location
 
 LANDMARK_VIEWS: tuple[str, ...] = ("lax_2c", "lax_4c")
 

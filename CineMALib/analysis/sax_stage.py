@@ -31,15 +31,17 @@ RECENTRE_MM = 12.0
 
 def segment_sax(run: Any, head: HeadModels, grid: ModelGrid, frames: Sequence[int], centre: np.ndarray,
                 store: EndSliceProbabilities) -> tuple[np.ndarray, ModelGrid, np.ndarray]:
-    """SAX labels for ``frames``; after the first frame, re-centre the window once if the LV is far off-centre.
-    The end slices' probabilities go to ``store`` (for the end-slice check against the 4C view)."""
+    """SAX labels for ``frames``; after the first frame, re-centre the window once if the LV is far off-centre
+    (never away from a user-given centre: the window stays where the user put it). The end slices' probabilities
+    go to ``store`` (for the end-slice check against the 4C view)."""
     sax = run.study["sax"]
     stage, total = "segmentation_sax", len(frames)
     kwargs = dict(batch_size=run.options.batch_size, device=run.device, stage=stage, cancel=run.cancel,
                   keep=store.keep)
     labels = segment_view(head, sax, grid, frames[:1], progress=run.offset_progress(stage, 0, total), **kwargs)
     found = lv_centroid_world(labels[..., frames[0]], sax.affine)
-    if found is not None and float(np.linalg.norm(found - centre)) > RECENTRE_MM:
+    user = getattr(run.options, "lv_center", None) is not None
+    if not user and found is not None and float(np.linalg.norm(found - centre)) > RECENTRE_MM:
         run.provenance["sax window"] = (f"re-centred on the first segmentation's LV centroid "
                                         f"({np.linalg.norm(found - centre):.1f} mm from the located centre)")
         grid, centre = sax_model_grid(sax, found), found

@@ -1,7 +1,9 @@
 """`cinema analyse`: segment, track landmarks, score and measure one or many cine studies; write a report folder.
 
 Each INPUT is one study (a file or folder that ``cinema info`` understands). A study that fails is reported on
-stderr and in ``failures.txt`` and skipped; the others are written, and the exit code is 1.
+stderr and in ``failures.txt`` and skipped; the others are written, and the exit code is 1. ``--lv-center R,A,S``
+(one study) or ``--manifest FILE`` (a cohort: CSV ``study,R,A,S``, see :mod:`CineMALib.analysis.manifest`) place
+the model window at a user-given LV centre instead of searching for it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from CineMALib.analysis.cohort import CohortProgress, StudyOutcome, iter_cohort
+from CineMALib.analysis.cohort import CentreFor, CohortProgress, StudyOutcome, iter_cohort
+from CineMALib.analysis.manifest import Manifest, read_manifest
 from CineMALib.analysis.options import HEADS, AnalysisOptions, OptionsError
 from CineMALib.analysis.outputs import study_folder_name, write_cohort_tables, write_study_outputs
 from CineMALib.analysis.pipeline import REVIEW
@@ -22,6 +25,7 @@ from CineMALib.errors import CineMAInputError
 from CineMALib.infer import DEVICE_CHOICES
 from CineMALib.measure import measure_study
 from CineMALib.measure.report import Report
+from CineMALib.user_centre import parse_centre
 
 HELP = "analyse cine studies with the CineMA models: segmentation, landmarks, scores, measurements, reports"
 SUMMARY_KEYS: tuple[str, ...] = ("LVEDV (mL)", "LVESV (mL)", "LVEF (%)", "LVM (g)", "RVEDV (mL)", "RVESV (mL)",
@@ -49,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=float, metavar="CM", help="height in cm (overrides the file's)")
     parser.add_argument("--weight", type=float, metavar="KG", help="weight in kg (overrides the file's)")
     parser.add_argument("--sex", choices=["M", "F"], help="sex (overrides the file's)")
+    centre = parser.add_mutually_exclusive_group()
+    centre.add_argument("--lv-center", metavar="R,A,S",
+                        help="LV centre in world mm, RAS (as Slicer shows it), e.g. 12.5,-40,33: the model window is "
+                             "centred there instead of searched for (one INPUT only)")
+    centre.add_argument("--manifest", type=Path, metavar="CSV",
+                        help="per-study LV centres for a cohort: a CSV with columns study,R,A,S (study = the INPUT as "
+                             "given, its file/folder name, or the study id); studies not listed are located "
+                             "automatically")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -67,6 +79,24 @@ def options_from_args(args: argparse.Namespace) -> AnalysisOptions:
     return AnalysisOptions(weights=args.weights, datasets=_datasets(args.dataset), seed=args.seed,
                            ensemble=args.ensemble, device=args.device, fast=args.fast, batch_size=args.batch_size,
                            heads=tuple(args.heads), basal_check=not args.no_basal_check)
+
+
+def centre_source(args: argparse.Namespace, n_inputs: int) -> tuple[CentreFor | None, Manifest | None]:
+    """The per-study LV centre from ``--lv-center`` or ``--manifest`` (checked before any study is read)."""
+    text, manifest_path = getattr(args, "lv_center", None), getattr(args, "manifest", None)
+    if text is not None:
+        if n_inputs != 1:
+            raise CineMAInputError(None, f"--lv-center gives one study's centre but {n_inputs} inputs were given; "
+                                         "use --manifest with a study,R,A,S row per study")
+        try:
+            centre = parse_centre(text)
+        except ValueError as err:
+            raise CineMAInputError(None, str(err)) from None
+        return (lambda _item, _study: centre), None
+    if manifest_path is not None:
+        manifest = read_manifest(manifest_path)
+        return (lambda item, study: manifest.centre_for(item, study.study_id)), manifest
+    return None, None
 
 
 def _progress_bar(quiet: bool) -> tuple[CohortProgress | None, Callable[[], None]]:
@@ -108,12 +138,13 @@ def _summary(report: Report) -> str:
 def analyse_to_folder(inputs: list, options: AnalysisOptions, out: Path, args: argparse.Namespace,
                       cancel: threading.Event | None = None) -> tuple[list[Report], list[tuple[str, str]]]:
     """Analyse, measure and write every study; returns the reports and the (label, error) failures."""
+    centre_for, manifest = centre_source(args, len(inputs))
     progress, close = _progress_bar(getattr(args, "quiet", False))
     reports: list[Report] = []
     failures: list[tuple[str, str]] = []
     taken: set[str] = set()
     try:
-        for outcome in iter_cohort(inputs, options, progress=progress, cancel=cancel):
+        for outcome in iter_cohort(inputs, options, progress=progress, cancel=cancel, centre_for=centre_for):
             if outcome.ok:
                 try:
                     _apply_overrides(outcome, args)
@@ -136,6 +167,9 @@ def analyse_to_folder(inputs: list, options: AnalysisOptions, out: Path, args: a
             write_cohort_tables(reports, failures, out)
     finally:
         close()
+    if manifest is not None and manifest.unused():
+        print(f"cinema analyse: warning: {manifest.path}: row(s) matching no analysed study: "
+              f"{', '.join(manifest.unused())}", file=sys.stderr)
     return reports, failures
 
 

@@ -1,4 +1,5 @@
-"""``cinema info INPUT [--json] [--view VIEW=PATH ...]``: what CineMA reads from a study, and where it finds the LV.
+"""``cinema info INPUT [--json] [--view VIEW=PATH ...] [--lv-center R,A,S]``: what CineMA reads from a study, and where
+it finds the LV (or, with ``--lv-center``, where the user puts it: world mm, RAS, checked against the SAX stack).
 
 Text output lists each view (matrix, spacing, frames, orientation codes, trigger times), the metadata, the located
 LV centre with its confidence, and any warnings raised while reading. Bad input exits with status 2 and a
@@ -21,10 +22,16 @@ one-line message naming the file and the problem (no traceback).
           "lv_center_world": [x, y, z] | null,   # RAS mm
           "lv_center_confidence": float | null,  # 0-1
           "lv_center_method": str | null,
-          "lv_center_warning": str | null
+          "lv_center_warning": str | null,
+          "lv_center_source": "automatic" | "user" | null,   # user: --lv-center (SAX; LAX views are steered by it)
+          "lv_center_cue": str | null,           # which cues decided
+          "lv_center_candidates": [{"center_voxel": [i, j, k], "center_world": [x, y, z], "score": float,
+                                    "cues": {str: float}}]   # best first; [0] is the chosen one
         }
       },
       "lv_center_confidence": float | null,   # of the SAX view when present, else of the first view
+      "lv_center_world": [x, y, z] | null,    # RAS mm, of the same view
+      "lv_center_source": "automatic" | "user" | null,
       "warnings": [str]
     }
 """
@@ -52,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="give a view explicitly (repeatable), e.g. --view sax=sa.nii.gz --view lax_4c=4ch.nii.gz")
     parser.add_argument("--json", action="store_true", help="print one JSON object (keys documented in the module)")
     parser.add_argument("--no-locate", action="store_true", help="skip locating the LV centre (faster)")
+    parser.add_argument("--lv-center", metavar="R,A,S",
+                        help="give the LV centre in world mm, RAS (as Slicer shows it), e.g. 12.5,-40,33: used for the "
+                             "SAX stack (checked to lie inside it) and to steer the long-axis views")
 
 
 def _inputs(args: argparse.Namespace) -> Any:
@@ -72,35 +82,62 @@ def _floats(values: Any) -> list[float] | None:
     return None if values is None else [round(float(v), 6) for v in np.asarray(values).ravel()]
 
 
-def describe_view(view: CineView, study: CineStudy, locate: bool) -> dict[str, Any]:
-    """The JSON entry of one view (see the module docstring)."""
+def _candidates(found: Any) -> list[dict[str, Any]]:
+    return [{"center_voxel": _floats(c.center_voxel), "center_world": _floats(c.center_world),
+             "score": round(float(c.score), 4), "cues": {k: round(float(v), 4) for k, v in dict(c.cues).items()}}
+            for c in getattr(found, "candidates", None) or []]
+
+
+def _locate(view: CineView, study: CineStudy, centre: Any) -> Any:
+    """The automatic location; with a user ``centre`` (RAS mm), that point on the SAX stack and LAX views steered
+    by it."""
+    from CineMALib.locate import locate_lv_center  # lazy: pulls scipy and the image filters
+
+    if centre is None:
+        return locate_lv_center(view, study)
+    if view.name == "sax":
+        from CineMALib.user_centre import user_location
+
+        return user_location(view, centre, study.source)
+    return locate_lv_center(view, study, sax_center_world=np.asarray(centre, dtype=float))
+
+
+def describe_view(view: CineView, study: CineStudy, locate: bool, centre: Any = None) -> dict[str, Any]:
+    """The JSON entry of one view (see the module docstring); ``centre``: a user-given LV centre (RAS mm)."""
     entry: dict[str, Any] = {
         "shape": list(view.shape), "spacing_mm": _floats(view.spacing), "n_frames": view.n_frames,
         "affine": [_floats(row) for row in view.affine], "orientation": "".join(nib.aff2axcodes(view.affine)),
         "trigger_times_ms": _floats(view.trigger_times_ms),
         "lv_center_voxel": None, "lv_center_world": None, "lv_center_confidence": None,
-        "lv_center_method": None, "lv_center_warning": None,
+        "lv_center_method": None, "lv_center_warning": None, "lv_center_source": None, "lv_center_cue": None,
+        "lv_center_candidates": [],
     }
     if locate:
-        from CineMALib.locate import locate_lv_center  # lazy: pulls scipy and the image filters
-
-        found = locate_lv_center(view, study)
+        found = _locate(view, study, centre)
+        user = centre is not None and view.name == "sax"
         entry.update(lv_center_voxel=_floats(found.center_voxel), lv_center_world=_floats(found.center_world),
-                     lv_center_confidence=round(float(found.confidence), 4), lv_center_method=found.method,
-                     lv_center_warning=found.warning)
+                     lv_center_confidence=None if user else round(float(found.confidence), 4),
+                     lv_center_method=found.method, lv_center_warning=found.warning,
+                     lv_center_source="user" if user else "automatic",
+                     lv_center_cue=getattr(found, "cue", "") or found.method, lv_center_candidates=_candidates(found))
     return entry
 
 
-def describe_study(study: CineStudy, caught: list[str], locate: bool = True) -> dict[str, Any]:
-    """The whole ``--json`` object."""
-    views = {name: describe_view(view, study, locate) for name, view in study.views.items()}
+def describe_study(study: CineStudy, caught: list[str], locate: bool = True, centre: Any = None) -> dict[str, Any]:
+    """The whole ``--json`` object; ``centre``: a user-given LV centre (RAS mm) for the SAX stack."""
+    if centre is not None and "sax" not in study:
+        raise CineMAInputError(study.source, "--lv-center needs a short-axis (sax) stack, and this study has none "
+                                             f"(views: {', '.join(study.views) or 'none'})")
+    views = {name: describe_view(view, study, locate, centre) for name, view in study.views.items()}
     main = views.get("sax") or next(iter(views.values()), {})
     meta = study.metadata
     return {
         "study_id": study.study_id, "source": str(study.source) if study.source else None,
         "metadata": {"patient_id": meta.patient_id, "height_cm": meta.height_cm, "weight_kg": meta.weight_kg,
                      "sex": meta.sex, "heart_rate_bpm": meta.heart_rate_bpm, "extra": dict(meta.extra)},
-        "views": views, "lv_center_confidence": main.get("lv_center_confidence"), "warnings": caught,
+        "views": views, "lv_center_confidence": main.get("lv_center_confidence"),
+        "lv_center_world": main.get("lv_center_world"), "lv_center_source": main.get("lv_center_source"),
+        "warnings": caught,
     }
 
 
@@ -116,8 +153,9 @@ def _print_text(info: dict[str, Any]) -> None:
         if v["lv_center_voxel"] is not None:
             ijk = ", ".join(f"{c:.1f}" for c in v["lv_center_voxel"])
             xyz = ", ".join(f"{c:.1f}" for c in v["lv_center_world"])
-            print(f"          LV centre voxel ({ijk}) = RAS ({xyz}) mm, confidence {v['lv_center_confidence']:.2f} "
-                  f"[{v['lv_center_method']}]")
+            conf = v["lv_center_confidence"]
+            how = "given by the user" if conf is None else f"confidence {conf:.2f}"
+            print(f"          LV centre voxel ({ijk}) = RAS ({xyz}) mm, {how} [{v['lv_center_method']}]")
             if v["lv_center_warning"]:
                 print(f"          note: {v['lv_center_warning']}")
     meta = info["metadata"]
@@ -131,10 +169,18 @@ def _print_text(info: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from CineMALib.io import read_study  # lazy: keeps `cinema --help` fast
 
+    centre = None
+    if args.lv_center is not None:
+        from CineMALib.user_centre import parse_centre
+
+        try:
+            centre = parse_centre(args.lv_center)
+        except ValueError as err:
+            raise CineMAInputError(None, str(err)) from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         study = read_study(_inputs(args))
-        info = describe_study(study, [], locate=not args.no_locate)
+        info = describe_study(study, [], locate=not args.no_locate or centre is not None, centre=centre)
     info["warnings"] = list(dict.fromkeys(str(w.message) for w in caught))
     if args.json:
         print(json.dumps(info, indent=2))
