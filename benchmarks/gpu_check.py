@@ -183,12 +183,34 @@ def time_analysis(frames: int, batch: int, dev: torch.device, peak: float) -> tu
     return lines, gpu
 
 
+def dry_run(golden: Path, frames: int) -> int:
+    """What the check would run, with its inputs checked: each fixture builds and loads strictly, each job counts."""
+    names = sorted(p.name[: -len(".io.safetensors")] for p in golden.glob("*.io.safetensors"))
+    if not names:
+        print(f"gpu_check: no golden fixtures (*.io.safetensors) in {golden}", file=sys.stderr)
+        return 2
+    for name in names:
+        _golden_model(golden, name)
+        print(f"parity: {name} in fp32 (atol=rtol={FP32_TOL:g}) and bf16 autocast (rel<={BF16_REL_TOL:g})")
+    total = 0
+    for job in analysis_jobs(frames):
+        flops = count_flops(job)
+        total += flops
+        print(f"analysis: {job.name:36s} x{job.count:<3d} input {job.shape} {flops / 1e12:7.2f} TFLOP")
+    print(f"analysis total {total / 1e12:.2f} TFLOP; target GPU time <= {TARGET_GPU_SECONDS} s; dry run: nothing timed")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--golden", type=Path, required=True, help="folder of the golden fixtures (cinema-golden)")
     parser.add_argument("--frames", type=int, default=50)
     parser.add_argument("--batch", type=int, default=25, help="frames per forward")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="no GPU needed: check the fixtures load and list the analysis with its FLOPs, then stop")
     args = parser.parse_args(argv)
+    if args.dry_run:
+        return dry_run(args.golden, args.frames)
     if not torch.cuda.is_available():
         print("gpu_check: CUDA is not available here", file=sys.stderr)
         return 2

@@ -41,3 +41,15 @@ def test_analysis_covers_every_frame_of_dense_models_and_each_head_once() -> Non
     assert jobs["classification_cvd/acdc_sax"].shape == (2, 192, 192, 16)  # ED and ES as two channels
     one, seven = analysis_jobs(1)[0], analysis_jobs(7)[0]
     assert count_flops(seven) == 7 * count_flops(one)
+
+
+def test_dry_run_checks_the_fixtures_and_lists_the_analysis_without_a_gpu() -> None:
+    from conftest import shared_path
+
+    golden = shared_path("fixtures", "cinema-golden")
+    result = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--dry-run", str(golden)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("parity: ") == len(list(golden.glob("*.io.safetensors")))
+    assert "analysis: segmentation/mnms2_sax" in result.stdout
+    assert "dry run: nothing timed" in result.stdout
