@@ -19,7 +19,16 @@ import numpy as np
 from CineMALib.study import CineStudy, CineView
 
 from .context import SceneContext
-from .lv_centre import POINT_NAME, centre_point, place_automatic, point_position, show_window, user_centre, window_roi
+from .lv_centre import (
+    POINT_NAME,
+    centre_point,
+    find_centre_point,
+    place_automatic,
+    point_position,
+    show_window,
+    user_centre,
+    window_roi,
+)
 
 #: Node-reference role on the point: the SAX cine it was placed on.
 SAX_ROLE = "CineMA.sax"
@@ -43,8 +52,8 @@ class LVCentreLogic:
         self._observed: tuple[Any, int] | None = None
 
     def _existing_point(self, sax_id: str | None) -> Any | None:
-        point = centre_point(self.ctx)
-        return point if sax_id and point.GetNodeReferenceID(SAX_ROLE) == sax_id else None
+        point = find_centre_point(self.ctx)
+        return point if point is not None and sax_id and point.GetNodeReferenceID(SAX_ROLE) == sax_id else None
 
     def prefill(self, study: CineStudy, sax_id: str) -> str:
         """Place the automatic centre (unless the user moved the point on this cine) and show the window; returns

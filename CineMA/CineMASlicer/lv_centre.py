@@ -37,9 +37,14 @@ def _find(ctx: SceneContext, class_name: str, role: str) -> Any | None:
     return next((n for n in found if n.GetAttribute(ATTR_ROLE) == role), None)
 
 
+def find_centre_point(ctx: SceneContext) -> Any | None:
+    """The scene's LV-centre point list, or None (nothing is created)."""
+    return _find(ctx, "vtkMRMLMarkupsFiducialNode", "lv_centre")
+
+
 def centre_point(ctx: SceneContext) -> Any:
     """The scene's LV-centre point list (one control point), created empty when absent."""
-    node = _find(ctx, "vtkMRMLMarkupsFiducialNode", "lv_centre")
+    node = find_centre_point(ctx)
     if node is None:
         node = ctx.scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", POINT_NAME)
         node.SetAttribute(ATTR_ROLE, "lv_centre")

@@ -83,6 +83,14 @@ def test_point_is_prefilled_and_an_untouched_point_is_no_override(ctx, cines, tm
     assert options["lv_center"] is None and provenance["lv centre source"] == "automatic"
 
 
+def test_analyse_without_a_point_creates_none_before_the_run(ctx, cines, tmp_path):
+    _, settings = cines
+    logic = _logic(ctx, tmp_path)
+    before = ctx.scene.GetNumberOfNodesByClass("vtkMRMLMarkupsFiducialNode")
+    assert logic.centre.override(settings.sax) is None
+    assert ctx.scene.GetNumberOfNodesByClass("vtkMRMLMarkupsFiducialNode") == before
+
+
 def test_the_users_point_reaches_the_crop_and_the_roi_follows(ctx, cines, tmp_path):
     from CineMASlicer.lv_centre import centre_point
 
@@ -112,7 +120,10 @@ def test_another_cine_gets_a_fresh_automatic_point(ctx, cines, tmp_path):
     other = add_cine(ctx, study["sax"], "second sax cine")[2]
     assert logic.centre.override(other.GetID()) is None  # the point was moved on the first cine only
     logic.locate_centre(Settings(sax=other.GetID(), weights="demo"))
-    automatic = locate_lv_center(study["sax"], None).center_world
+    from CineMASlicer.scene import SceneAdapter
+
+    alone = SceneAdapter(ctx).study({"sax": other})  # what the panel locates on: this cine alone
+    automatic = locate_lv_center(alone["sax"], alone).center_world
     assert np.linalg.norm(np.array(centre_point(ctx).GetNthControlPointPositionWorld(0)) - automatic) < 1e-3
     assert ctx.scene.GetNumberOfNodesByClass("vtkMRMLMarkupsFiducialNode") >= 1
     assert sum(1 for i in range(ctx.scene.GetNumberOfNodesByClass("vtkMRMLMarkupsFiducialNode"))
