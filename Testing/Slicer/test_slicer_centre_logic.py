@@ -147,3 +147,32 @@ def test_after_the_run_the_chart_and_table_are_in_the_layout(ctx, cines, tmp_pat
     table_view = ctx.scene.GetSingletonNode(TABLE_VIEW_TAG, "vtkMRMLTableViewNode")
     assert plot_view.GetPlotChartNodeID() == logic.run.extra["chart"].GetID()
     assert table_view.GetTableNodeID() == logic.run.report.GetID()
+
+
+@pytest.mark.slow
+def test_the_real_analysis_crops_at_the_users_point(ctx, cines, tmp_path):
+    """The real worker and pipeline (demo weights, fast mode, about 20 s): the dragged point is the centre used."""
+    from dataclasses import replace
+
+    from CineMASlicer.centre_logic import WINDOW_KEY
+    from CineMASlicer.exchange import load_results
+    from CineMASlicer.logic import ModuleLogic
+    from CineMASlicer.lv_centre import centre_point
+
+    from CineMALib.measure.placement import CENTRE_KEY, SOURCE_KEY, parse_ras
+
+    study, settings = cines
+    logic = ModuleLogic(ctx, temp_root=tmp_path, keep_jobs=True)
+    logic.locate_centre(settings)
+    moved = voxel_to_world(study["sax"].affine, np.array([12.0, 9.0, 2.0]))
+    centre_point(ctx).SetNthControlPointPositionWorld(0, *moved)
+    logic.start_analysis(replace(settings, device="cpu", fast=True))
+    final = logic.wait(600)[-1]
+    assert final.kind == "done", final.message
+    logic.finish(final)
+    provenance = load_results(logic.process.job / "results.npz").provenance
+    assert provenance[SOURCE_KEY] == "user"
+    np.testing.assert_allclose(parse_ras(provenance[CENTRE_KEY]), moved, atol=0.06)
+    window = sax_model_grid(study["sax"], parse_ras(provenance[WINDOW_KEY]))
+    assert window.affine[:3, 3] == pytest.approx(sax_model_grid(study["sax"], moved).affine[:3, 3], abs=1e-6)
+    np.testing.assert_allclose(_roi_centre(ctx), _window_centre(study["sax"], moved), atol=0.1)
