@@ -38,7 +38,7 @@ def test_single_frame_finds_the_round_bright_blob() -> None:
     loc = locate_lv_center(CineView("sax", image.astype(np.float32), np.diag([*spacing, 1.0])))
     assert np.hypot(*(loc.center_voxel[:2] * 1.5 - [105.0, 140.0])) < 3.0
     assert 0.0 <= loc.confidence <= 1.0 and loc.confidence >= 0.5 and loc.warning is None
-    assert "motion" not in loc.method
+    assert "harmonic" not in loc.method
     np.testing.assert_allclose(loc.center_world, voxel_to_world(np.diag([*spacing, 1.0]), loc.center_voxel))
 
 
@@ -51,7 +51,7 @@ def test_motion_picks_the_beating_blob_over_a_static_twin() -> None:
                     [25.0, 25.0 - 10.0 * np.sin(np.pi * t / 10)], rng) for t in range(10)]
     view = CineView("sax", np.stack(frames, axis=-1).astype(np.float32), np.diag([*spacing, 1.0]))
     moving = locate_lv_center(view)
-    assert "motion" in moving.method
+    assert "harmonic" in moving.method
     assert abs(moving.center_voxel[0] * 1.5 - 170.0) < 3.0
     still = locate_lv_center(CineView("sax", view.data[..., :1], view.affine))
     assert abs(still.center_voxel[0] * 1.5 - 70.0) < 3.0
@@ -142,7 +142,7 @@ def test_acdc_full_cine_centre_inside_lv() -> None:
     view = nifti_view(case_dir / "patient090_4d.nii.gz", "sax")
     lv = nifti_view(case_dir / "patient090_frame04_gt.nii.gz", "sax").frame(0) == 3
     loc = locate_lv_center(view)
-    assert view.n_frames == 12 and "motion" in loc.method
+    assert view.n_frames == 12 and "harmonic" in loc.method
     assert lv[tuple(np.rint(loc.center_voxel).astype(int))]
 
 

@@ -1,0 +1,72 @@
+"""Candidates: peaks of the through-slice consensus of the per-slice score.
+
+Why a consensus: the LV is a tube through the mid slices of a SAX stack, whose axis is close to the stack normal
+(the stack is planned perpendicular to it). A position must score well on every mid slice (geometric mean of each
+slice's score relative to its own best): a bright moving blob on one slice that does not recur on the neighbouring
+slices at the same place (a vessel crossing obliquely, the stomach, a coil marker) is not it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+PEAK_SEPARATION_MM = 20.0
+MAX_CANDIDATES = 8
+MIN_PEAK_FRACTION = 0.05  # of the best score
+RUN_FRACTION = 0.4
+
+
+def consensus(maps: np.ndarray) -> np.ndarray:
+    """Geometric mean over slices (last axis) of each slice's score relative to its own best, in [0, 1]."""
+    rel = maps / np.maximum(maps.max(axis=(0, 1), keepdims=True), 1e-12)
+    return np.clip(np.exp(np.log(rel + 0.05).mean(axis=2)) - 0.05, 0.0, 1.0)
+
+
+def peaks(score2d: np.ndarray, spacing2d: np.ndarray, limit: int = MAX_CANDIDATES) -> np.ndarray:
+    """Local maxima (i, j) of a score, best first, at least PEAK_SEPARATION_MM apart."""
+    best = float(score2d.max())
+    if best <= 0.0:
+        return np.zeros((0, 2), dtype=int)
+    size = np.maximum(3, (np.ceil(PEAK_SEPARATION_MM / spacing2d) // 2 * 2 + 1).astype(int))
+    local = (score2d == ndimage.maximum_filter(score2d, size=tuple(size), mode="constant", cval=-np.inf)) \
+        & (score2d >= MIN_PEAK_FRACTION * best)
+    found = np.argwhere(local)
+    found = found[np.argsort(-score2d[local], kind="stable")]
+    kept: list[np.ndarray] = []
+    for p in found:  # plateaus give neighbouring maxima: keep one per separation disc
+        if all(np.hypot(*((p - q) * spacing2d)) >= PEAK_SEPARATION_MM for q in kept):
+            kept.append(p)
+        if len(kept) == limit:
+            break
+    return np.array(kept, dtype=int).reshape(-1, 2)
+
+
+def middle_of_run(column: np.ndarray, slices: range) -> int:
+    """Middle of the run of slices, around the best mid slice, whose score stays above RUN_FRACTION of the best:
+    the through-plane middle of the LV tube, which is not always the middle of the stack."""
+    best = slices.start + int(np.argmax(column[slices.start:slices.stop]))
+    keep = column >= RUN_FRACTION * column[best]
+    lo = best
+    while lo > 0 and keep[lo - 1]:
+        lo -= 1
+    hi = best
+    while hi < len(column) - 1 and keep[hi + 1]:
+        hi += 1
+    return (lo + hi) // 2
+
+
+def dominance(score2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndarray, rival_mm: float = 30.0
+              ) -> tuple[float, tuple[int, int] | None]:
+    """1 - (best rival peak farther than ``rival_mm``) / (best peak), and where that rival is."""
+    best = float(score2d[peak])
+    if best <= 0:
+        return 0.0, None
+    ii, jj = np.indices(score2d.shape, dtype=float)
+    far = np.hypot((ii - peak[0]) * spacing2d[0], (jj - peak[1]) * spacing2d[1]) > rival_mm
+    local = score2d == ndimage.maximum_filter(score2d, size=5)
+    mask = far & local
+    if not mask.any():
+        return 1.0, None
+    rival = tuple(int(v) for v in np.unravel_index(int(np.argmax(np.where(mask, score2d, -np.inf))), score2d.shape))
+    return float(np.clip(1.0 - score2d[rival] / best, 0.0, 1.0)), rival

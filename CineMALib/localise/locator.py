@@ -1,0 +1,169 @@
+"""Find the LV centre of a view from several independent cues and rank the candidates.
+
+Cues (each can be switched off with ``cues=`` so the benchmark measures it alone): ``blob`` (bright round blob,
+10-35 mm), ``harmonic`` (motion at the heart rate: first temporal harmonic), ``consistency`` (the candidate recurs
+on neighbouring SAX slices along a near-straight line), ``lax-planes`` (near the line where the 2C and 4C planes
+meet, from the affines alone), ``body`` (inside the body: air is dark and border-connected), ``sax-prior`` (a LAX
+plane: near the SAX centre projected on it) and ``centre-prior`` (weak: at most 15 % of the score, never deciding
+against the image cues). Per-pixel cues make per-slice peaks; peaks are linked through the stack into candidates;
+each candidate's score is the product of its cue terms, each term floored so that no single soft cue can veto.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from CineMALib.localise.body import body_mask, depth_term
+from CineMALib.localise.candidates import consensus, dominance, middle_of_run, peaks
+from CineMALib.localise.cues import MAX_FRAMES, cue_maps, normalise
+from CineMALib.localise.planes import lax_geometry
+from CineMALib.localise.pool import snap_to_pool
+from CineMALib.localise.result import LOW_CONFIDENCE, LVCandidate, LVLocation, Refiner
+from CineMALib.localise.score import cue_values, decided_by, term_maps
+from CineMALib.study import CineStudy, CineView, voxel_to_world, world_to_voxel
+
+ALL_CUES: tuple[str, ...] = ("blob", "harmonic", "consistency", "lax-planes", "body", "sax-prior", "centre-prior")
+RIVAL_MM = 30.0
+KEEP_CANDIDATES = 8
+SNAP_CANDIDATES = 5
+SAX_PROJECTION_MAX_MM = 30.0
+
+
+def slice_range(n_slices: int) -> range:
+    """The mid-ventricular slices of a stack (middle half), where the LV cavity is largest and roundest."""
+    if n_slices <= 2:
+        return range(n_slices)
+    lo = int(np.floor(0.25 * (n_slices - 1)))
+    hi = int(np.ceil(0.75 * (n_slices - 1)))
+    return range(lo, hi + 1)
+
+
+def _enabled(cues: tuple[str, ...] | list[str] | None) -> set[str]:
+    chosen = set(ALL_CUES if cues is None else cues)
+    unknown = chosen - set(ALL_CUES)
+    if unknown:
+        raise ValueError(f"unknown localisation cue(s) {sorted(unknown)}; known: {', '.join(ALL_CUES)}")
+    return chosen
+
+
+def _sax_centre(view: CineView, study: CineStudy | None, given: np.ndarray | None,
+                enabled: set[str]) -> np.ndarray | None:
+    """The SAX centre (RAS mm) for a LAX plane when within 30 mm of it and inside its field of view."""
+    if not view.is_2d or view.name == "sax" or "sax-prior" not in enabled:
+        return None
+    if given is None:
+        if study is None or "sax" not in study:
+            return None
+        given = locate_lv_center(study["sax"], study, cues=tuple(c for c in enabled if c != "sax-prior")).center_world
+    idx = world_to_voxel(view.affine, np.asarray(given, dtype=float))
+    if not all(-0.5 <= idx[a] <= view.shape[a] - 0.5 for a in range(2)) \
+            or abs(idx[2]) * view.spacing[2] > SAX_PROJECTION_MAX_MM:
+        return None
+    return np.asarray(given, dtype=float)
+
+
+def _blank(view: CineView, method: str) -> LVLocation:
+    voxel = np.array([view.shape[0] // 2, view.shape[1] // 2, view.shape[2] // 2], dtype=float)
+    return LVLocation(center_voxel=voxel, center_world=voxel_to_world(view.affine, voxel), confidence=0.0,
+                      method=method, warning=f"view {view.name!r}: no LV candidate found (blank or empty image); "
+                      "give the LV centre by hand")
+
+
+def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Refiner | None = None, *,
+                     sax_center_world: np.ndarray | None = None,
+                     cues: tuple[str, ...] | list[str] | None = None) -> LVLocation:
+    """Locate the LV blood-pool centre of ``view`` (SAX stack or LAX plane) from the images and the study geometry.
+
+    ``study``: its LAX planes give the long axis (``lax-planes``); for a LAX ``view`` its SAX stack gives a prior
+    (``sax_center_world`` gives that centre directly). ``refine``: optional (view, first estimate) -> better
+    estimate. ``cues``: the cues to use (default all, see :data:`ALL_CUES`)."""
+    enabled = _enabled(cues)
+    slices = slice_range(view.shape[2])
+    maps = cue_maps(view.data, view.spacing, slices, "blob" in enabled, "harmonic" in enabled)
+    sp = maps.spacing2d
+    if float(maps.mean.max()) <= 1e-6:
+        return _finish(view, _blank(view, "none"), refine)
+    body = None
+    if "body" in enabled:
+        inside = body_mask(maps.mean, sp)
+        # depth only on SAX stacks: on a LAX plane the long LV runs along the lung, its centre is not deep
+        body = inside * depth_term(inside, sp) if not view.is_2d else inside.astype(float)
+    geometry = lax_geometry(study, view) if "lax-planes" in enabled else None
+    sax_centre = _sax_centre(view, study, sax_center_world, enabled)
+    terms = term_maps(view, maps, enabled, body, geometry, sax_centre)
+    if not terms:
+        raise ValueError(f"view {view.name!r}: no localisation cue applies (cues={sorted(enabled)})")
+    pixel = np.ones(maps.mean.shape)
+    for term in terms.values():
+        pixel = pixel * term
+    total = consensus(pixel[..., slices.start:slices.stop]) if "consistency" in enabled \
+        else pixel[..., slices.start:slices.stop].mean(axis=2)
+    if float(total.max()) <= 1e-9:
+        return _finish(view, _blank(view, "none"), refine)
+    return _finish(view, _choose(view, maps, pixel, total, terms, slices, sax_centre, geometry), refine)
+
+
+def _choose(view: CineView, maps, pixel: np.ndarray, total: np.ndarray,  # noqa: ANN001
+            terms: dict[str, np.ndarray], slices: range, sax_centre: np.ndarray | None,
+            geometry) -> LVLocation:  # noqa: ANN001
+    """The best peaks snapped to their blood pools, confidence, method and deciding cues."""
+    sp = maps.spacing2d
+    found = peaks(total, sp, KEEP_CANDIDATES)
+    best = tuple(int(v) for v in found[0])
+    margin, rival = dominance(total, best, sp, RIVAL_MM)
+    frames = np.unique(np.linspace(0, view.n_frames - 1, min(view.n_frames, MAX_FRAMES)).round().astype(int))
+    candidates, snapped_best = [], False
+    for rank, p in enumerate(found):
+        p = tuple(int(v) for v in p)
+        k = middle_of_run(pixel[p[0], p[1], :], slices)
+        ij = np.clip(maps.to_source(np.array(p)), 0, np.array(view.shape[:2]) - 1)
+        snapped = False
+        if rank < SNAP_CANDIDATES:
+            mean_slice = normalise(view.data[:, :, k, frames]).mean(axis=-1)
+            ij, snapped = snap_to_pool(mean_slice, tuple(int(v) for v in np.rint(ij)), view.spacing[:2])
+        if rank == 0:
+            snapped_best = snapped
+        voxel = np.array([ij[0], ij[1], float(k)])
+        values = cue_values(terms, p, slices)
+        values["consistency"] = float(total[p])
+        candidates.append(LVCandidate(center_voxel=voxel, center_world=voxel_to_world(view.affine, voxel),
+                                      score=float(total[p]), cues=values))
+    confidence = float(total[best]) * (0.75 + 0.25 * margin)
+    if not snapped_best:
+        confidence *= 0.8
+    if view.is_2d and sax_centre is None and (geometry is None or geometry.line is None):
+        confidence *= 0.6  # a long-axis plane alone: the atria and the aortic root compete
+    used = list(terms) + (["consistency"] if view.shape[2] > 1 else [])
+    method = "+".join(c for c in ALL_CUES if c in used) + ("+pool-centroid" if snapped_best else "")
+    rival_values = None if rival is None else cue_values(terms, rival, slices)
+    chosen = candidates[0]
+    return LVLocation(center_voxel=chosen.center_voxel, center_world=chosen.center_world,
+                      confidence=float(np.clip(confidence, 0.0, 1.0)), method=method, candidates=candidates,
+                      cue=decided_by(cue_values(terms, best, slices), rival_values))
+
+
+def _finish(view: CineView, location: LVLocation, refine: Refiner | None) -> LVLocation:
+    if refine is not None:
+        location = refine(view, location)
+    if location.confidence < LOW_CONFIDENCE and location.warning is None:
+        location = replace(location, warning=(
+            f"view {view.name!r}: LV centre found with low confidence ({location.confidence:.2f}); check the "
+            "model window placement or give the centre by hand"))
+    return location
+
+
+def locate_study(study: CineStudy, refine: Refiner | None = None,
+                 cues: tuple[str, ...] | list[str] | None = None) -> dict[str, LVLocation]:
+    """LV centre of every view: the SAX stack first (with the LAX planes' long axis), then each LAX plane steered
+    by the SAX centre."""
+    out: dict[str, LVLocation] = {}
+    sax_center = None
+    if "sax" in study:
+        out["sax"] = locate_lv_center(study["sax"], study, refine=refine, cues=cues)
+        sax_center = out["sax"].center_world
+    for name, view in study.views.items():
+        if name != "sax":
+            out[name] = locate_lv_center(view, study, refine=refine, sax_center_world=sax_center, cues=cues)
+    return out
