@@ -85,7 +85,7 @@ def montage_figure(results: Any, study: CineStudy, title: str = "") -> Figure | 
     ed = int(results.ed_frame or 0)
     es = int(results.es_frame if results.es_frame is not None else ed)
     n_sax = study["sax"].n_frames
-    fig = Figure(figsize=(7.0, 3.4 * len(views)))
+    fig = Figure(figsize=(7.0, 0.6 + 3.4 * len(views)), layout="constrained")  # room for the two-line title
     for row, name in enumerate(views):
         view, result = study[name], results.views.get(name)
         centre = parse_ras(provenance[window_key(name)])
