@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,9 @@ class CineView:
     affine: np.ndarray
     trigger_times_ms: np.ndarray | None = None
     sources: tuple[Path, ...] = ()
+    #: :class:`CineMALib.io.dicom_refs.DicomRefs` when read from DICOM: the SOP instance of each (z, t) image, which
+    #: DICOM SEG/SR export references; None for NIfTI/NRRD input.
+    dicom_refs: Any = None
 
     def __post_init__(self) -> None:
         if self.data.ndim == 3:

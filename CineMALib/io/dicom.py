@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from CineMALib.errors import CineMAInputError
+from CineMALib.io.dicom_refs import refs_from_slices
 from CineMALib.io.dicom_scan import FrameRecord, iter_pixels
 from CineMALib.io.guards import check_affine, check_spacing, check_voxels
 from CineMALib.io.viewnames import says_localiser, view_from_text
@@ -262,4 +263,5 @@ def stack_to_volume(stack: Stack) -> Volume:
     check_voxels(first.path.parent, data)
     sources = tuple(dict.fromkeys(f.path for f in flat))
     return Volume(data=data, affine=stack_affine(stack), trigger_times_ms=stack_times(stack), sources=sources,
-                  view_hint=view_from_text(stack.description), label=stack.label)
+                  view_hint=view_from_text(stack.description), label=stack.label,
+                  dicom_refs=refs_from_slices(stack.slices))

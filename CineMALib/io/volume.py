@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,9 @@ class Volume:
     sources: tuple[Path, ...] = ()
     view_hint: str | None = None
     label: str = ""
+    dicom_refs: Any = None  # CineMALib.io.dicom_refs.DicomRefs for a DICOM stack: the source image per (z, t)
 
     def to_view(self, name: str) -> CineView:
         """The named :class:`CineView` (data is not copied)."""
         return CineView(name=name, data=self.data, affine=self.affine, trigger_times_ms=self.trigger_times_ms,
-                        sources=self.sources)
+                        sources=self.sources, dicom_refs=self.dicom_refs)
