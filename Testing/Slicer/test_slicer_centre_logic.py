@@ -176,3 +176,28 @@ def test_the_real_analysis_crops_at_the_users_point(ctx, cines, tmp_path):
     window = sax_model_grid(study["sax"], parse_ras(provenance[WINDOW_KEY]))
     assert window.affine[:3, 3] == pytest.approx(sax_model_grid(study["sax"], moved).affine[:3, 3], abs=1e-6)
     np.testing.assert_allclose(_roi_centre(ctx), _window_centre(study["sax"], moved), atol=0.1)
+
+
+def test_a_saved_scene_keeps_the_users_point_for_its_cine(ctx, cines, tmp_path):
+    from CineMASlicer.centre_logic import LVCentreLogic
+    from CineMASlicer.context import SceneContext
+    from CineMASlicer.lv_centre import centre_point
+
+    study, settings = cines
+    logic = _logic(ctx, tmp_path)
+    logic.locate_centre(settings)
+    moved = voxel_to_world(study["sax"].affine, np.array([12.0, 9.0, 2.0]))
+    centre_point(ctx).SetNthControlPointPositionWorld(0, *moved)
+    roi_centre = _roi_centre(ctx)
+    bundle = tmp_path / "scene.mrb"
+    assert ctx.scene.WriteToMRB(str(bundle))
+    fresh = SceneContext.headless(tmp_path / "fresh")
+    try:
+        for i in range(4):  # nodes already there, so the loaded IDs clash and are renamed
+            fresh.scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", f"other {i}")
+        assert fresh.scene.ReadFromMRB(str(bundle))
+        sax = fresh.scene.GetNodesByClassByName("vtkMRMLScalarVolumeNode", "sax cine").GetItemAsObject(0)  # proxy
+        np.testing.assert_allclose(LVCentreLogic(fresh).override(sax.GetID()), moved, atol=1e-3)
+        np.testing.assert_allclose(_roi_centre(fresh), roi_centre, atol=1e-3)
+    finally:
+        fresh.scene.Clear(1)
