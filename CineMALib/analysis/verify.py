@@ -67,8 +67,8 @@ def candidate_centres(location: object, limit: int = VERIFY_CANDIDATES) -> list[
     """(cue rank, RAS centre) of up to ``limit`` distinct candidates of an :class:`~CineMALib.locate.LVLocation`,
     best first; the chosen centre alone when it ranks none."""
     raw = [np.asarray(c.center_world, dtype=float) for c in getattr(location, "candidates", None) or []]
-    if not raw:
-        raw = [np.asarray(getattr(location, "center_world"), dtype=float)]
+    chosen = np.asarray(getattr(location, "center_world"), dtype=float)
+    raw[:1] = [chosen]  # candidates[0] is the chosen one; its centre may have been refined (pool centroid)
     out: list[tuple[int, np.ndarray]] = []
     for rank, centre in enumerate(raw, start=1):
         if all(np.linalg.norm(centre - kept) >= DISTINCT_MM for _, kept in out):

@@ -18,6 +18,7 @@ from CineMALib.analysis.demo_models import write_random_weights
 from CineMALib.analysis.options import AnalysisOptions, OptionsError
 from CineMALib.analysis.outputs import write_study_outputs
 from CineMALib.analysis.plausibility import Plausibility, score_segmentation
+from CineMALib.analysis.verify import candidate_centres
 from CineMALib.errors import CineMAInputError
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.locate import LVCandidate, LVLocation
@@ -109,6 +110,20 @@ def test_lv_center_option_is_validated() -> None:
     for bad in ((1.0, 2.0), (1.0, float("nan"), 3.0), "abc"):
         with pytest.raises(OptionsError, match="lv_center"):
             AnalysisOptions(lv_center=bad)
+
+
+def test_candidates_to_verify_are_distinct_and_start_with_the_chosen_centre() -> None:
+    def cand(x: float, score: float) -> LVCandidate:
+        return LVCandidate(np.zeros(3), np.array([x, 0.0, 0.0]), score, {})
+
+    cands = [cand(0.0, 0.9), cand(5.0, 0.8), cand(50.0, 0.7), cand(60.0, 0.6), cand(120.0, 0.5), cand(200.0, 0.4)]
+    chosen = np.array([2.0, 1.0, 0.0])  # the pool centroid near candidates[0]
+    location = LVLocation(np.zeros(3), chosen, 0.9, "t", candidates=cands)
+    picked = candidate_centres(location, limit=3)
+    assert [rank for rank, _ in picked] == [1, 3, 5]  # 5 mm and 60 mm repeat 0 and 50 (within 20 mm)
+    np.testing.assert_allclose(picked[0][1], chosen)
+    bare = LVLocation(np.zeros(3), chosen, 0.9, "t")  # no ranked candidates: the chosen centre alone
+    assert len(candidate_centres(bare)) == 1
 
 
 # ---- the gate ---------------------------------------------------------------------------------------------------
