@@ -11,6 +11,7 @@ The point belongs to one SAX cine (a node reference): choosing another cine plac
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -118,11 +119,14 @@ class LVCentreLogic:
         centre = parse_ras(provenance.get(CENTRE_KEY, ""))
         window = parse_ras(provenance.get(WINDOW_KEY, ""))
         if centre is not None:
-            self._sax = _geometry_only(study["sax"])
-            point = centre_point(self.ctx)
-            if self.override(sax_id) is None:  # never move a point the user placed on this cine
-                place_automatic(point, centre, "used by the analysis")
-                point.SetNodeReferenceID(SAX_ROLE, sax_id)
-            self._show(centre if window is None else window)  # the window's own centre gives the same window
-            self._observe(point)
+            try:
+                self._sax = _geometry_only(study["sax"])
+                point = centre_point(self.ctx)
+                if self.override(sax_id) is None:  # never move a point the user placed on this cine
+                    place_automatic(point, centre, "used by the analysis")
+                    point.SetNodeReferenceID(SAX_ROLE, sax_id)
+                self._show(centre if window is None else window)  # the window's own centre gives the same window
+                self._observe(point)
+            except Exception as err:  # noqa: BLE001 - the markups only show the place; the review must still come
+                logging.getLogger("CineMA").warning("Could not show the LV centre and model window: %s", err)
         return heart_review(provenance)

@@ -9,6 +9,7 @@ Usable without the widget (e.g. from Slicer's Python console or a test):
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -112,7 +113,10 @@ class ModuleLogic:
             if not self.keep_jobs:
                 shutil.rmtree(event.results_path.parent, ignore_errors=True)
         self.review = self.centre.after_run(study, inputs["sax"].GetID(), results.provenance)
-        show_run(self.adapter.ctx, self.run, self.layout)
+        try:
+            show_run(self.adapter.ctx, self.run, self.layout)
+        except Exception as err:  # noqa: BLE001 - the results are in the scene; the layout is a convenience
+            logging.getLogger("CineMA").warning("Could not show the chart and table in the layout: %s", err)
         return self.adapter.rows(self.run)
 
     def locate_centre(self, settings: Settings) -> str:

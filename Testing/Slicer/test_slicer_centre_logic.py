@@ -201,3 +201,17 @@ def test_a_saved_scene_keeps_the_users_point_for_its_cine(ctx, cines, tmp_path):
         np.testing.assert_allclose(_roi_centre(fresh), roi_centre, atol=1e-3)
     finally:
         fresh.scene.Clear(1)
+
+
+def test_a_layout_that_fails_does_not_lose_the_results(ctx, cines, tmp_path, layout_manager):
+    class BrokenLayoutManager:  # the scene has a layout node (layout_manager), the switch itself fails
+        calls = 0
+
+        def setLayout(self, layout):  # noqa: N802 - Qt's name
+            BrokenLayoutManager.calls += 1
+            raise RuntimeError("no main window")
+
+    _, settings = cines
+    logic = _logic(ctx, tmp_path, layout=BrokenLayoutManager())
+    rows, _, _ = _run(logic, settings)
+    assert BrokenLayoutManager.calls == 1 and rows and logic.current_rows() == rows
