@@ -78,6 +78,19 @@ def test_conv_layer_norm_normalises_channels_and_outputs_bias_for_one_channel() 
     assert torch.equal(single(torch.randn(1, 1, 4, 4, 2)), torch.full((1, 1, 4, 4, 2), 0.25))
 
 
+@pytest.mark.parametrize("shape", [(2, 8, 5, 6, 3), (3, 4, 7, 5), (1, 1, 4, 4, 2)])
+def test_conv_layer_norm_cuda_form_equals_the_cpu_form(shape: tuple[int, ...]) -> None:
+    """The CUDA path (statistics over dim 1) is the same function as layer_norm on the channels-last view."""
+    torch.manual_seed(0)
+    norm = ConvLayerNorm(shape[1])
+    with torch.no_grad():
+        norm.weight.normal_()
+        norm.bias.normal_()
+    x = torch.randn(*shape) * 3 + 1
+    torch.testing.assert_close(norm.channels_first(x), norm(x), atol=2e-5, rtol=2e-5)
+    assert norm.channels_first(x.double()).dtype == torch.float64
+
+
 def test_decoder_layout_of_released_config() -> None:
     assert decoder_layout((4, 4, 1), (2, 2, 1), 2, (2, 2, 1), (2, 2, 1), 5) == (1, 1)
     assert decoder_layout((4, 4), (2, 2), 2, (2, 2), (2, 2), 6) == (1, 2)
