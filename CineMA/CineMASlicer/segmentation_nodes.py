@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from .fingerprint import HASH_ATTRIBUTE, labels_hash
-from .geometry import array_ijk, set_array_ijk
 from .terminology import LABEL_TAG, SEGMENTS, label_of_segment
 
 
@@ -42,27 +41,34 @@ def _image_geometry(affine: np.ndarray, shape: tuple[int, ...]) -> Any:
 
 
 def new_segmentation(labels: np.ndarray, affine: np.ndarray) -> Any:
-    """A segmentation node (not in a scene) holding one (i, j, k) CineMA label frame as LV/MYO/RV segments."""
+    """A segmentation node (not in a scene) holding one (i, j, k) CineMA label frame as LV/MYO/RV segments.
+
+    The segments share one label map (label value = CineMA label), as Slicer's own import makes them; built directly
+    because the import asks for display nodes, which a node outside a scene cannot have (an error per frame).
+    """
     import slicer
+    import vtk
+    from vtk.util.numpy_support import vtk_to_numpy
 
     node = slicer.vtkMRMLSegmentationNode()
     segmentation = node.GetSegmentation()
+    geometry = _image_geometry(affine, labels.shape)
+    segmentation.SetConversionParameter(slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName(),
+                                        slicer.vtkSegmentationConverter.SerializeImageGeometry(geometry))
+    clean = np.where(np.isin(labels, [spec.label for spec in SEGMENTS]), labels, 0).astype(np.uint8)
+    shared = None
+    if clean.any():  # else Slicer's own empty segments: where the Segment Editor paints, the geometry above
+        shared = geometry
+        shared.AllocateScalars(vtk.VTK_UNSIGNED_CHAR, 1)
+        vtk_to_numpy(shared.GetPointData().GetScalars())[:] = np.ascontiguousarray(clean.transpose(2, 1, 0)).ravel()
     for spec in SEGMENTS:
         segmentation.AddEmptySegment(spec.segment_id, spec.name, list(spec.color))
         segment = segmentation.GetSegment(spec.segment_id)
         segment.SetTag(LABEL_TAG, str(spec.label))
         segment.SetTag(segment.GetTerminologyEntryTagName(), spec.terminology_entry())
-    geometry = slicer.vtkSegmentationConverter.SerializeImageGeometry(_image_geometry(affine, labels.shape))
-    segmentation.SetConversionParameter(slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName(),
-                                        geometry)  # where the Segment Editor paints on a frame left empty
-    clean = np.where(np.isin(labels, [spec.label for spec in SEGMENTS]), labels, 0).astype(np.uint8)
-    if clean.any():
-        labelmap = slicer.vtkMRMLLabelMapVolumeNode()
-        set_array_ijk(labelmap, clean, affine)
-        # label value v goes to the v-th listed ID, and SEGMENTS is in label order 1, 2, 3
-        ids = _segment_ids([spec.segment_id for spec in SEGMENTS])
-        if not slicer.vtkSlicerSegmentationsModuleLogic.ImportLabelmapToSegmentationNode(labelmap, node, ids):
-            raise RuntimeError("Slicer could not import the CineMA label map into a segmentation")
+        if shared is not None:
+            segment.AddRepresentation(slicer.vtkSegmentationConverter.GetBinaryLabelmapRepresentationName(), shared)
+            segment.SetLabelValue(spec.label)
     node.SetAttribute(HASH_ATTRIBUTE, labels_hash(clean))
     return node
 
