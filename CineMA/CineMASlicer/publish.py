@@ -87,6 +87,12 @@ def _publish_view(ctx: SceneContext, input_node: Any, study: CineStudy, result: 
     return nodes
 
 
+def placement_provenance(provenance: dict[str, str]) -> dict[str, str]:
+    """The provenance entries on the LV centre and the model window (and the review when the heart was not found)."""
+    return {key: value for key, value in provenance.items()
+            if key.startswith(("lv centre", "model window", "review: lv centre"))}
+
+
 def _retire_previous(ctx: SceneContext, sax_input_id: str) -> int:
     """Remove unedited earlier runs on this cine; return how many edited runs stay (for naming the new one)."""
     kept = 0
@@ -119,6 +125,7 @@ def publish(ctx: SceneContext, study: CineStudy, inputs: dict[str, Any], results
                                                          "method": results.phase_method}))
     report_node.SetAttribute(rs.ATTR_METADATA, json.dumps(asdict(study.metadata)))
     report_node.SetAttribute(rs.ATTR_SOURCE, source)
+    report_node.SetAttribute(rs.ATTR_PLACEMENT, json.dumps(placement_provenance(results.provenance)))
     report_node.SetDescription(f"CineMA report; labels from {source}")
     extra = {role: rs.tag(node, run_id, role) for role, node in add_curve_nodes(ctx, report, prefix).items()}
     result = rs.ResultSet(run_id, report_node, views, extra)

@@ -56,6 +56,7 @@ def results_from_scene(ctx: SceneContext, result: rs.ResultSet, study_id: str) -
         labels, analysed = view_labels(ctx, nodes)
         views[name] = ViewResult(name, affine, labels, analysed, _landmarks(nodes))
     phases = result.attribute_json(rs.ATTR_PHASES, {})
-    provenance = {"source": result.report.GetAttribute(rs.ATTR_SOURCE) or "", "read_from": "Slicer scene"}
+    provenance = {"source": result.report.GetAttribute(rs.ATTR_SOURCE) or "", "read_from": "Slicer scene",
+                  **(result.attribute_json(rs.ATTR_PLACEMENT, {}) or {})}  # edits do not move the window
     return AnalysisResults(study_id, views, phases.get("ed"), phases.get("es"), phases.get("method", ""),
                            provenance=provenance)

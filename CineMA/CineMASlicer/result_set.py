@@ -25,6 +25,9 @@ from .sequences import flush_edits
 ATTR_RUN, ATTR_ROLE, ATTR_VIEW, ATTR_NUMBER = "CineMA.runID", "CineMA.role", "CineMA.view", "CineMA.runNumber"
 ATTR_GRID, ATTR_FRAMES, ATTR_INPUT_VIEWS = "CineMA.grid", "CineMA.analysedFrames", "CineMA.inputViews"
 ATTR_PHASES, ATTR_SOURCE, ATTR_METADATA = "CineMA.phases", "CineMA.source", "CineMA.metadata"
+#: Report attribute: where the model window went and how (the analysis's "lv centre ..." provenance), kept so
+#: Recompute, which measures edited labels without an analysis, still reports it.
+ATTR_PLACEMENT = "CineMA.placement"
 VIEW_ROLES = ("segmentation", "segmentation_sequence", "landmarks", "landmarks_sequence", "cine", "cine_sequence",
               "browser")
 #: (shown node role, its sequence role): the shown node of a sequence is the browser's proxy, never referenced.

@@ -215,3 +215,21 @@ def test_a_layout_that_fails_does_not_lose_the_results(ctx, cines, tmp_path, lay
     logic = _logic(ctx, tmp_path, layout=BrokenLayoutManager())
     rows, _, _ = _run(logic, settings)
     assert BrokenLayoutManager.calls == 1 and rows and logic.current_rows() == rows
+
+
+def test_recompute_keeps_the_lv_centre_rows_and_review(ctx, cines):
+    from CineMASlicer.report_rows import find_value
+    from CineMASlicer.scene import SceneAdapter
+
+    from CineMALib.measure.placement import CENTRE_KEY, HEART_REVIEW_KEY, SOURCE_KEY
+
+    study, settings = cines
+    _, results = study_and_results()
+    results.provenance = {CENTRE_KEY: "4.3, -15.7, 25.0", SOURCE_KEY: "user", "time locate (s)": "0.2",
+                          HEART_REVIEW_KEY: "heart not found with confidence: test"}
+    adapter = SceneAdapter(ctx)
+    inputs = {"sax": ctx.scene.GetNodeByID(settings.sax), "lax_4c": ctx.scene.GetNodeByID(settings.lax_4c)}
+    run = adapter.publish(study, inputs, results, "synthetic truth")
+    assert find_value(adapter.rows(run), "LV centre R") == find_value(adapter.recompute(run), "LV centre R") == "4.30"
+    flags = [row.reference for row in adapter.rows(run) if row.measure.startswith("LV centre")]
+    assert flags and all("heart not found" in flag for flag in flags)
