@@ -60,7 +60,7 @@ class ParameterNode:
 
             new = slicer.vtkMRMLScriptedModuleNode()
             new.SetSingletonTag(MODULE_NAME)
-            new.SetModuleName(MODULE_NAME)
+            new.SetAttribute("ModuleName", MODULE_NAME)  # as ScriptedLoadableModuleLogic.createParameterNode()
             new.SetName(f"{MODULE_NAME} parameters")
             node = ctx.scene.AddNode(new)
         return cls(node)

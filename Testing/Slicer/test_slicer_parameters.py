@@ -50,6 +50,7 @@ def test_every_field_round_trips_and_is_one_singleton(ctx):
     assert ParameterNode.of(ctx).settings() == chosen
     assert ctx.scene.GetNodesByClass("vtkMRMLScriptedModuleNode").GetNumberOfItems() == 1
     node = ParameterNode.of(ctx).node
+    assert (node.GetSingletonTag(), node.GetAttribute("ModuleName")) == ("CineMA", "CineMA")  # Slicer's convention
     assert {node.GetNodeReferenceID(name) for name in node_fields()} == {getattr(chosen, n) for n in node_fields()}
 
 
