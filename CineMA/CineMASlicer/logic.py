@@ -40,7 +40,6 @@ class ModuleLogic:
         self.adapter = SceneAdapter(ctx)
         self.centre = LVCentreLogic(ctx)
         self.layout = layout  # slicer.app.layoutManager(): the chart and table are shown after a run
-        self.review: str | None = None  # the last run's "heart not found" review, for the panel
         self.process_factory = process_factory
         self.temp_root = temp_root
         self.keep_jobs = keep_jobs
@@ -112,12 +111,20 @@ class ModuleLogic:
             self._pending = None
             if not self.keep_jobs:
                 shutil.rmtree(event.results_path.parent, ignore_errors=True)
-        self.review = self.centre.after_run(study, inputs["sax"].GetID(), results.provenance)
+        self.centre.after_run(study, inputs["sax"].GetID(), results.provenance)
         try:
             show_run(self.adapter.ctx, self.run, self.layout)
         except Exception as err:  # noqa: BLE001 - the results are in the scene; the layout is a convenience
             logging.getLogger("CineMA").warning("Could not show the chart and table in the layout: %s", err)
         return self.adapter.rows(self.run)
+
+    @property
+    def review(self) -> str | None:
+        """The shown run's "heart not found with confidence" review (also in a reopened scene), else None."""
+        from CineMALib.measure.placement import heart_review
+
+        run = self.current_run()
+        return heart_review(run.attribute_json(rs.ATTR_PLACEMENT, {}) or {}) if run is not None else None
 
     def locate_centre(self, settings: Settings) -> str:
         """Pre-fill the LV-centre point on the chosen cines and show the model window; a status line."""

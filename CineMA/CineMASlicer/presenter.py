@@ -139,8 +139,18 @@ class Presenter:
         except Exception as err:  # noqa: BLE001 - a scene we cannot read must not break the panel
             LOG.warning("Could not read CineMA results from the scene: %s", describe(err), exc_info=err)
             return
-        if rows:
+        if rows and self._review():
+            self._refresh(rows=rows, status=HEART_NOT_FOUND_STATUS, error=False, warning=True)
+        elif rows:
             self._refresh(rows=rows, status="Showing the results in the scene.", error=False)
+
+    def _review(self) -> str | None:
+        """The logic's heart-not-found review of the shown run (None when it has none or cannot say)."""
+        try:
+            return getattr(self.logic, "review", None)
+        except Exception as err:  # noqa: BLE001 - a warning we cannot read must not break the panel
+            LOG.warning("Could not read the run's review: %s", describe(err), exc_info=err)
+            return None
 
     def analyse(self) -> None:
         if self.phase is not Phase.IDLE:  # e.g. a click that arrived while the installer let Slicer repaint
@@ -209,7 +219,7 @@ class Presenter:
             self._fail("Could not show the results", err)
             return
         self.phase = Phase.IDLE
-        if getattr(self.logic, "review", None):
+        if self._review():
             self._refresh(rows=rows, status=HEART_NOT_FOUND_STATUS, error=False, warning=True)
             return
         self._refresh(rows=rows, status="Done. Edit segmentations or landmarks, then Recompute.", error=False)

@@ -135,6 +135,7 @@ def test_heart_not_found_is_reported_for_the_panel(ctx, cines, tmp_path):
     logic = _logic(ctx, tmp_path, "analyse_heart_not_found")
     _run(logic, settings)
     assert "heart not found with confidence" in logic.review
+    assert "heart not found with confidence" in _logic(ctx, tmp_path).review  # a new panel on the same scene
 
 
 def test_after_the_run_the_chart_and_table_are_in_the_layout(ctx, cines, tmp_path, layout_manager):

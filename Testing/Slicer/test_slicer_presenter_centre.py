@@ -70,3 +70,11 @@ def test_heart_not_found_asks_for_the_point():
 def test_a_found_heart_gives_no_warning():
     state = _finished(CentreLogic(review=None))
     assert not state.warning and state.status.startswith("Done")
+
+
+def test_a_reopened_scene_with_a_heart_not_found_run_warns_again():
+    logic = CentreLogic(review="review: heart not found with confidence: ...")
+    logic.current_rows = lambda: logic.rows
+    presenter, seen = make(logic)
+    presenter.show_existing()
+    assert seen[-1].warning and seen[-1].status == HEART_NOT_FOUND_STATUS and seen[-1].rows == logic.rows
