@@ -23,6 +23,9 @@ VERIFY_CANDIDATES = 3
 #: Candidates closer than this (mm) to one already tried would give the same crop: skipped.
 DISTINCT_MM = 20.0
 VERIFY_FRAME = 0
+#: A crop scoring this high (every anatomical part ordinary) ends the search: no other candidate can look more like
+#: a heart, and each costs a model call.
+CLEAR = 0.95
 
 Scorer = Callable[..., Plausibility]
 """``scorer(labels3d, affine, centre_world, whole_stack) -> Plausibility`` (default :func:`score_segmentation`)."""
@@ -49,6 +52,7 @@ class Verification:
     """Every candidate tried, in cue order; ``ranked`` gives the plausible ones, most plausible first."""
 
     tried: list[Verified] = field(default_factory=list)
+    stopped_early: bool = False
 
     @property
     def ranked(self) -> list[Verified]:
@@ -60,7 +64,8 @@ class Verification:
         return bool(self.ranked)
 
     def describe(self) -> str:
-        return "; ".join(f"candidate {v.rank}: {v.plausibility.describe()}" for v in self.tried)
+        text = "; ".join(f"candidate {v.rank}: {v.plausibility.describe()}" for v in self.tried)
+        return text + (f" (clearly a heart, >= {CLEAR:g}: the others were not tried)" if self.stopped_early else "")
 
 
 def candidate_centres(location: object, limit: int = VERIFY_CANDIDATES) -> list[tuple[int, np.ndarray]]:
@@ -81,10 +86,13 @@ def candidate_centres(location: object, limit: int = VERIFY_CANDIDATES) -> list[
 def verify_candidates(candidates: Sequence[tuple[int, np.ndarray]], segment: Callable[[np.ndarray], np.ndarray],
                       affine: np.ndarray, scorer: Scorer | None = None) -> Verification:
     """Segment the crop at each candidate (``segment(centre_world) -> labels (x, y, z)`` on the SAX grid with
-    ``affine``) and score it."""
+    ``affine``) and score it, until one scores ``CLEAR``."""
     scorer = scorer or score_segmentation
     result = Verification()
-    for rank, centre in candidates:
+    for index, (rank, centre) in enumerate(candidates):
         labels = segment(centre)
         result.tried.append(Verified(rank, centre, scorer(labels, affine, centre, False)))
+        if result.tried[-1].plausibility.score >= CLEAR and index < len(candidates) - 1:
+            result.stopped_early = True
+            break
     return result

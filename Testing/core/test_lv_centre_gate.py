@@ -18,7 +18,7 @@ from CineMALib.analysis.demo_models import write_random_weights
 from CineMALib.analysis.options import AnalysisOptions, OptionsError
 from CineMALib.analysis.outputs import write_study_outputs
 from CineMALib.analysis.plausibility import Plausibility, score_segmentation
-from CineMALib.analysis.verify import candidate_centres
+from CineMALib.analysis.verify import CLEAR, candidate_centres, verify_candidates
 from CineMALib.errors import CineMAInputError
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.locate import LVCandidate, LVLocation
@@ -124,6 +124,28 @@ def test_candidates_to_verify_are_distinct_and_start_with_the_chosen_centre() ->
     np.testing.assert_allclose(picked[0][1], chosen)
     bare = LVLocation(np.zeros(3), chosen, 0.9, "t")  # no ranked candidates: the chosen centre alone
     assert len(candidate_centres(bare)) == 1
+
+
+def test_verification_ranks_plausible_crops_and_stops_at_a_clear_heart() -> None:
+    centres = [(1, np.zeros(3)), (2, np.array([50.0, 0, 0])), (3, np.array([100.0, 0, 0]))]
+    scores = {0.0: 0.3, 50.0: 0.8, 100.0: 0.6}
+    segmented: list[float] = []
+
+    def segment(centre):
+        segmented.append(float(centre[0]))
+        return np.zeros((2, 2, 1), dtype=np.uint8)
+
+    def scorer(labels, affine, centre, whole_stack):
+        return Plausibility(scores[float(centre[0])], {"fake": 1.0}, np.asarray(centre) + 3.0)
+
+    result = verify_candidates(centres, segment, np.eye(4), scorer)
+    assert segmented == [0.0, 50.0, 100.0] and result.segmentable
+    assert [v.rank for v in result.ranked] == [2, 3]  # most plausible first; candidate 1 failed
+    np.testing.assert_allclose(result.ranked[0].crop_centre, [53.0, 3.0, 3.0])  # re-centred on its LV centroid
+    scores[0.0] = CLEAR
+    segmented.clear()
+    result = verify_candidates(centres, segment, np.eye(4), scorer)
+    assert segmented == [0.0] and result.stopped_early  # a clear heart: no model calls for the others
 
 
 # ---- the gate ---------------------------------------------------------------------------------------------------
