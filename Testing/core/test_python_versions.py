@@ -29,7 +29,7 @@ REMOVED_MODULES = {"distutils", "imp", "asynchat", "asyncore", "smtpd", "aifc", 
 TORCH_API = {
     "torch": {"Tensor", "device", "cat", "from_numpy", "stack", "split", "softmax", "zeros", "float16", "float32",
               "bfloat16", "cuda", "sigmoid", "save", "rand", "no_grad", "manual_seed", "inference_mode", "empty",
-              "cartesian_prod", "backends", "autocast", "arange", "Size", "Generator", "nn"},
+              "cartesian_prod", "backends", "autocast", "arange", "Size", "Generator", "nn", "rsqrt"},
     "nn": {"Module", "ModuleDict", "GELU", "Linear", "ModuleList", "LayerNorm", "Parameter", "Dropout",
            "ConvTranspose3d", "ConvTranspose2d", "Conv3d", "Conv2d", "InstanceNorm3d", "InstanceNorm2d", "Identity",
            "GroupNorm", "functional"},
