@@ -1,4 +1,5 @@
-"""`cinema` command line: one sub-command per module in this package (info, phantom, analyse, measure, demo).
+"""`cinema` command line: one sub-command per module in this package (info, phantom, analyse, measure, demo,
+export-dicom (module export_dicom), send).
 
 Each sub-command module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
 Errors a user can act on (:class:`CineMAError`) are printed as one line and give exit code 2, never a traceback.
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 
 from CineMALib.errors import CineMAError
 
-SUBCOMMANDS: tuple[str, ...] = ("info", "phantom", "analyse", "measure", "demo")
+SUBCOMMANDS: tuple[str, ...] = ("info", "phantom", "analyse", "measure", "demo", "export-dicom", "send")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,9 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMANDS:
         try:
-            module = importlib.import_module(f"CineMALib.cli.{name}")
+            module = importlib.import_module(f"CineMALib.cli.{name.replace('-', '_')}")
         except ModuleNotFoundError as err:  # a sub-command not built yet is simply absent
-            if err.name == f"CineMALib.cli.{name}":
+            if err.name == f"CineMALib.cli.{name.replace('-', '_')}":
                 continue
             raise
         sub_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)

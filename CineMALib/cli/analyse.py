@@ -21,7 +21,8 @@ from CineMALib.analysis.manifest import Manifest, read_manifest
 from CineMALib.analysis.options import HEADS, AnalysisOptions, OptionsError
 from CineMALib.analysis.outputs import study_folder_name, write_cohort_tables, write_study_outputs
 from CineMALib.analysis.pipeline import REVIEW
-from CineMALib.errors import CineMAInputError
+from CineMALib.errors import CineMAError, CineMAInputError
+from CineMALib.exchange.from_analysis import record_and_export
 from CineMALib.infer import DEVICE_CHOICES
 from CineMALib.measure import measure_study
 from CineMALib.measure.report import Report
@@ -61,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="per-study LV centres for a cohort: a CSV with columns study,R,A,S (study = the INPUT as "
                              "given, its file/folder name, or the study id); studies not listed are located "
                              "automatically")
+    parser.add_argument("--dicom", action="store_true",
+                        help="also write seg_<view>.dcm (DICOM SEG) and sr.dcm (TID 1500 report) into each study's "
+                             "folder; needs DICOM input")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -135,6 +139,18 @@ def _summary(report: Report) -> str:
     return "; ".join(parts) or "no measurements"
 
 
+def _dicom(outcome: StudyOutcome, report: Report, folder: Path, options: AnalysisOptions, args: argparse.Namespace,
+           failures: list[tuple[str, str]]) -> None:
+    """dicom_source.json for a DICOM study; with --dicom also SEG + SR. A study that cannot be exported (NIfTI
+    input) keeps everything else it wrote and is listed as a failure with one line."""
+    try:
+        record_and_export(outcome.study, outcome.results, report, folder, options,  # type: ignore[arg-type]
+                          getattr(args, "dicom", False))
+    except CineMAError as err:
+        failures.append((outcome.label, f"--dicom: {err}"))
+        tqdm.write(f"cinema analyse: {outcome.label}: no DICOM export: {err}", file=sys.stderr)
+
+
 def analyse_to_folder(inputs: list, options: AnalysisOptions, out: Path, args: argparse.Namespace,
                       cancel: threading.Event | None = None) -> tuple[list[Report], list[tuple[str, str]]]:
     """Analyse, measure and write every study; returns the reports and the (label, error) failures."""
@@ -155,6 +171,7 @@ def analyse_to_folder(inputs: list, options: AnalysisOptions, out: Path, args: a
                     outcome.error = f"{type(err).__name__}: {err}"
                 else:
                     reports.append(report)
+                    _dicom(outcome, report, folder, options, args, failures)
                     tqdm.write(f"{report.study_id}: {_summary(report)} -> {folder}", file=sys.stderr)
                     for key, text in outcome.results.provenance.items():  # type: ignore[union-attr]
                         if key.startswith(REVIEW):
