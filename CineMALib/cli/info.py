@@ -158,6 +158,11 @@ def _print_text(info: dict[str, Any]) -> None:
             print(f"          LV centre voxel ({ijk}) = RAS ({xyz}) mm, {how} [{v['lv_center_method']}]")
             if v["lv_center_warning"]:
                 print(f"          note: {v['lv_center_warning']}")
+            rivals = v["lv_center_candidates"][1:4]
+            if rivals:
+                print("          other candidates: " + "; ".join(
+                    "RAS (" + ", ".join(f"{c:.1f}" for c in r["center_world"]) + f") score {r['score']:.2f}"
+                    for r in rivals))
     meta = info["metadata"]
     facts = [f"{k} {meta[k]}" for k in ("patient_id", "height_cm", "weight_kg", "sex", "heart_rate_bpm")
              if meta[k] is not None] + [f"{k} {v}" for k, v in meta["extra"].items()]
