@@ -1,4 +1,7 @@
-"""`cinema measure`: clinical measurements from label files (an ED/ES pair or one 4-D cine) into a report folder."""
+"""`cinema measure`: clinical measurements from label files (an ED/ES pair or one 4-D cine) into a report folder.
+
+A label file may also be a DICOM SEG (ours or another tool's; :mod:`CineMALib.exchange.seg_read`).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_argument_group("labels (either --ed and --es, or --labels)")
     src.add_argument("--ed", type=Path, help="3-D end-diastole SAX label file")
     src.add_argument("--es", type=Path, help="3-D end-systole SAX label file (same grid as --ed)")
-    src.add_argument("--labels", type=Path, help="one 4-D (x, y, z, t) SAX label file")
+    src.add_argument("--labels", type=Path, help="one 4-D (x, y, z, t) SAX label file, or a DICOM SEG of the SAX cine "
+                                                 "(seg_sax.dcm, or another tool's; its frames present are measured)")
     src.add_argument("--ed-frame", type=int, help="0-based ED frame (4-D: default max LV volume; pair: reported only)")
     src.add_argument("--es-frame", type=int, help="0-based ES frame (4-D: default min LV volume; pair: reported only)")
     parser.add_argument("--label-map", choices=sorted(LABEL_MAPS), default="cinema",
@@ -44,17 +48,32 @@ def _study_id(path: Path) -> str:
     return path.name.split(".")[0]
 
 
+def _read(path: Path, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+    """A label file, or a DICOM SEG (its frames present kept in ``args.analysed``)."""
+    from CineMALib.exchange.seg_read import is_dicom_seg, read_seg
+
+    if path.is_file() and is_dicom_seg(path):
+        if args.label_map != "cinema":
+            raise CineMAInputError(path, "a DICOM SEG names its segments by code; --label-map does not apply to it")
+        labels, affine, present = read_seg(path)
+        args.analysed = present if labels.ndim == 4 else None
+        return labels, affine
+    return read_label_file(path)
+
+
 def _load(args: argparse.Namespace) -> tuple[np.ndarray | tuple[np.ndarray, np.ndarray], np.ndarray, Path]:
+    args.analysed = None
     if args.labels is not None:
         if args.ed is not None or args.es is not None:
             raise CineMAInputError(None, "give either --labels (4-D) or --ed and --es, not both")
-        labels, affine = read_label_file(args.labels)
+        labels, affine = _read(args.labels, args)
         if labels.ndim != 4 or labels.shape[3] < 2:
             raise CineMAInputError(args.labels, f"--labels needs a 4-D cine with >= 2 frames, got shape {labels.shape}")
         return labels, affine, args.labels
     if args.ed is None or args.es is None:
         raise CineMAInputError(None, "give --ed and --es label files, or one 4-D --labels file")
-    (ed, ed_aff), (es, es_aff) = read_label_file(args.ed), read_label_file(args.es)
+    (ed, ed_aff), (es, es_aff) = _read(args.ed, args), _read(args.es, args)
+    args.analysed = None
     ed, es = _squeeze3(ed), _squeeze3(es)
     for path, arr in ((args.ed, ed), (args.es, es)):
         if arr.ndim != 3:
@@ -103,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = measure_labels(labels, affine, label_map=args.label_map, ed=args.ed_frame, es=args.es_frame,
                                     metadata=metadata, study_id=args.study_id or _study_id(source),
-                                    bsa_formula=args.bsa_formula)
+                                    bsa_formula=args.bsa_formula, analysed_frames=args.analysed)
         except CineMAInputError as err:  # name the file when the library could not
             raise (CineMAInputError(source, err.problem) if err.path is None else err) from None
         extra = (_overlay(args, labels, report, args.out),) if args.image else ()
