@@ -1,35 +1,24 @@
-"""CineMA: cine cardiac MR analysis in 3D Slicer (segmentation, landmarks, ventricular function).
-
-Thin shell: the panel's behaviour lives in ``CineMASlicer.presenter``, scene work in ``CineMASlicer.scene``, the
-analysis runs in a background process (``CineMASlicer.process``) and the science in ``CineMALib``.
+"""CineMA: cine cardiac MR analysis in 3D Slicer. A thin shell: the panel lives in ``CineMASlicer.panel`` and
+``presenter``, scene work in ``CineMASlicer.scene``, the analysis in a background process, the science in CineMALib.
 """
 
 import os
 import sys
-import tempfile
 
 import qt
 import slicer
-from slicer.ScriptedLoadableModule import (
-    ScriptedLoadableModule,
-    ScriptedLoadableModuleLogic,
-    ScriptedLoadableModuleTest,
-    ScriptedLoadableModuleWidget,
-)
+from slicer.ScriptedLoadableModule import (ScriptedLoadableModule, ScriptedLoadableModuleLogic,
+                                          ScriptedLoadableModuleTest, ScriptedLoadableModuleWidget)
 from slicer.util import VTKObservationMixin
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if os.path.isdir(os.path.join(_REPO, "CineMALib")) and _REPO not in sys.path:
     sys.path.insert(0, _REPO)  # source checkout; an installed extension ships CineMALib next to this file
 
-from CineMASlicer import sampledata
+from CineMASlicer import sampledata, selftest
 from CineMASlicer.context import SceneContext
-from CineMASlicer.install import Installer
 from CineMASlicer.logic import ModuleLogic
-from CineMASlicer.presenter import Presenter
-from CineMASlicer.report_rows import find_value
-from CineMASlicer.settings import Settings
-from CineMASlicer.view import INPUT_SELECTORS, SETTINGS_SIGNALS, apply_state, prop, read_settings, show_settings
+from CineMASlicer.panel import Panel
 
 from CineMALib.resources import resource_path
 
@@ -69,46 +58,17 @@ class CineMAWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = CineMALogic()
         self.logic.module.layout = slicer.app.layoutManager()  # chart and table shown after a run
-        self.timer = qt.QTimer()
-        self.timer.setInterval(250)
-        ask = lambda text, details: slicer.util.confirmOkCancelDisplay(text, detailedText=details)  # noqa: E731
-        self.presenter = Presenter(self.logic.module, Installer(slicer, ask), self._draw)
-        self.timer.timeout.connect(self.presenter.tick)
-        self.ui.analyseButton.clicked.connect(lambda: self.presenter.analyse())
-        self.ui.cancelButton.clicked.connect(lambda: self.presenter.cancel())
-        self.ui.recomputeButton.clicked.connect(lambda: self.presenter.recompute())
-        self.ui.exportButton.clicked.connect(self.onExport)
-        for signal, names in SETTINGS_SIGNALS.items():
-            for name in names:
-                getattr(self.ui, name).connect(signal, self.onSettingsChanged)
+        self.panel = Panel(self.ui, self.logic.module, qt, slicer)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, self.onSceneLoaded)
         self.onSceneLoaded()
 
     def onSceneLoaded(self, *unused):
-        show_settings(self.ui, self.logic.module.saved_settings())  # the parameter node: the panel as it was
-        self.onSettingsChanged()
-        self.presenter.show_existing()
+        self.panel.scene_loaded()
 
     def cleanup(self):
-        self.timer.stop()
+        self.panel.stop()
         self.logic.module.shutdown()
         self.removeObservers()
-
-    def _draw(self, state):
-        apply_state(self.ui, state, qt.QTableWidgetItem)
-        if state.progress_visible and not self.timer.isActive():
-            self.timer.start()
-        elif not state.progress_visible:
-            self.timer.stop()
-
-    def onSettingsChanged(self, *unused):
-        ids = {view: prop(getattr(self.ui, name), "currentNodeID") for view, name in INPUT_SELECTORS.items()}
-        self.presenter.settings_changed(read_settings(self.ui, ids))
-
-    def onExport(self):
-        folder = qt.QFileDialog.getExistingDirectory(slicer.util.mainWindow(), "Export CineMA results to")
-        if folder:
-            self.presenter.export(folder)
 
 
 class CineMALogic(ScriptedLoadableModuleLogic):
@@ -136,18 +96,5 @@ class CineMATest(ScriptedLoadableModuleTest):
         self.test_demo_analysis_on_phantom()
 
     def test_demo_analysis_on_phantom(self):
-        import SampleData
-
-        registerSampleData()
-        sampledata.write_phantom_cines(slicer.mrmlScene.GetCacheManager().GetRemoteCacheDirectory())
-        nodes = SampleData.downloadSamples(sampledata.SAMPLE_NAME)  # needs only what a bare Slicer ships
-        self.assertEqual(len(nodes), len(sampledata.SAMPLE_VIEWS))
-        self.assertTrue(Installer(slicer, lambda text, details: True).install())  # running the test is consent
-        logic = CineMALogic()  # a loaded .seq.nrrd gives the sequence node; the adapter accepts it or its proxy
-        rows = logic.analyse(Settings(sax=nodes[0].GetID(), weights="demo", device="cpu"))
-        lvef = float(find_value(rows, "LVEF"))
-        self.assertTrue(20.0 < lvef < 90.0, f"LVEF {lvef}")
-        self.assertEqual(find_value(logic.module.recompute(Settings()), "LVEF"), find_value(rows, "LVEF"))
-        files = logic.module.export(tempfile.mkdtemp(prefix="CineMA-selftest-"))
-        self.assertTrue(any(f.endswith("report.csv") for f in files))
+        selftest.phantom_analysis(self, slicer, CineMALogic, registerSampleData)
         self.delayDisplay("CineMA self-test passed")

@@ -112,7 +112,7 @@ SCRIPT = textwrap.dedent('''
         def export(self, folder):
             return [str(Path(folder) / "report.csv")]
 
-    module.Installer, module.CineMALogic = FakeInstaller, FakeLogic
+    module.selftest.Installer, module.CineMALogic = FakeInstaller, FakeLogic
     test = module.CineMATest("test_demo_analysis_on_phantom")
     test.runTest()
     frames = [n.GetNumberOfDataNodes() for n in ctx.scene.GetNodesByClass("vtkMRMLSequenceNode")]
