@@ -126,5 +126,8 @@ def verify_at_candidates(run: Any, head: HeadModels, loc: LVLocation) -> Verific
 
 
 def gate_score(run: Any, attempt: Attempt, sax_run: SaxRun) -> Plausibility:
+    """The gate's score of one attempt: the whole SAX stack at its ED, against the window's final centre (the
+    attempt's, or where the first frame re-centred it)."""
+    del attempt
     assert sax_run.labels is not None
-    return run.scorer(sax_run.labels[..., sax_run.ed], run.study["sax"].affine, attempt.centre_world, True)
+    return run.scorer(sax_run.labels[..., sax_run.ed], run.study["sax"].affine, sax_run.centre, True)
