@@ -269,3 +269,20 @@ def test_window_box_is_the_model_window(phantom) -> None:
     np.testing.assert_allclose([(i1 - i0) * sax.spacing[0], (j1 - j0) * sax.spacing[1]], [192.0, 192.0], atol=0.5)
     np.testing.assert_allclose([(i0 + i1) / 2, (j0 + j1) / 2], [(sax.shape[0] - 1) / 2, (sax.shape[1] - 1) / 2],
                                atol=1.0)
+
+
+@pytest.mark.slow
+def test_demo_weights_on_a_real_scan_fall_back_and_ask_for_review() -> None:
+    """The phantom-trained demo weights segment nothing heart-like on real ACDC images: the analysis must say the
+    model cannot segment this data, keep the cues' centre and mark the result for review (never silent numbers)."""
+    from CineMALib.io import read_study
+
+    folder = shared_path("data", "acdc-subset", "patient090")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = read_study(folder / "patient090_4d.nii.gz")
+    options = AnalysisOptions(weights="demo", device="cpu", fast=True, heads=("segmentation_sax",))
+    results = pipeline.analyse_study(study, options)
+    assert "cannot segment this kind of image" in results.provenance["lv centre verification"]
+    assert "phantoms only" in results.provenance["lv centre verification"]
+    assert results.provenance[HEART_REVIEW_KEY].startswith(HEART_NOT_FOUND)
