@@ -29,6 +29,7 @@ from localisation_cases import Case, in_plane_distance_mm, real_cases  # noqa: E
 from localisation_offcentre import offcentre_cases  # noqa: E402
 
 WITHIN_MM = 10.0
+LAX_TARGET_GROUPS = frozenset({"examples-lax-with-sax", "examples-lax-alone", "ukbb-lax4c", "ukbb-lax2c"})
 GENERATED_SHARE = 0.95
 
 

@@ -1,7 +1,7 @@
 """Multi-cue LV localisation (issue 16): candidates from independent cues, ranked, each cue switchable.
 
-Module map: ``cues`` (per-pixel blob, first temporal harmonic, weak centre prior), ``body`` (body mask),
-``candidates`` (per-slice peaks linked through the stack), ``planes`` (LAX plane intersection from the affines),
+Module map: ``cues`` (per-pixel blob, first temporal harmonic), ``body`` (body mask and depth), ``ring`` (enclosure),
+``candidates`` (through-slice consensus and its peaks), ``planes`` (LAX plane intersection from the affines),
 ``score`` (cue terms and which decided), ``pool`` (snap to the blood-pool centroid), ``locator`` (the entry
 points), ``result`` (:class:`LVLocation`, :class:`LVCandidate`).
 """

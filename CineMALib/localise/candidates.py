@@ -54,19 +54,3 @@ def middle_of_run(column: np.ndarray, slices: range) -> int:
     while hi < len(column) - 1 and keep[hi + 1]:
         hi += 1
     return (lo + hi) // 2
-
-
-def dominance(score2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndarray, rival_mm: float = 30.0
-              ) -> tuple[float, tuple[int, int] | None]:
-    """1 - (best rival peak farther than ``rival_mm``) / (best peak), and where that rival is."""
-    best = float(score2d[peak])
-    if best <= 0:
-        return 0.0, None
-    ii, jj = np.indices(score2d.shape, dtype=float)
-    far = np.hypot((ii - peak[0]) * spacing2d[0], (jj - peak[1]) * spacing2d[1]) > rival_mm
-    local = score2d == ndimage.maximum_filter(score2d, size=5)
-    mask = far & local
-    if not mask.any():
-        return 1.0, None
-    rival = tuple(int(v) for v in np.unravel_index(int(np.argmax(np.where(mask, score2d, -np.inf))), score2d.shape))
-    return float(np.clip(1.0 - score2d[rival] / best, 0.0, 1.0)), rival

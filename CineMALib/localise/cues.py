@@ -56,13 +56,6 @@ def blob_response(image2d: np.ndarray, spacing2d: np.ndarray) -> np.ndarray:
     return best
 
 
-def centre_weight(points_ij: np.ndarray, shape2d: tuple[int, int], spacing2d: np.ndarray) -> np.ndarray:
-    """Gaussian weight in [0, 1] (sigma = 35 % of the field-of-view diagonal) of pixel positions (n, 2)."""
-    d = (np.asarray(points_ij, dtype=float) - (np.asarray(shape2d, dtype=float) - 1) / 2.0) * spacing2d
-    sigma = 0.35 * float(np.hypot(shape2d[0] * spacing2d[0], shape2d[1] * spacing2d[1]))
-    return np.exp(-(d ** 2).sum(axis=-1) / (2.0 * sigma ** 2))
-
-
 @dataclass
 class CueMaps:
     """The view's cues on the coarse grid (x, y, z) and how that grid maps to the view's own in-plane grid."""

@@ -2,11 +2,12 @@
 
 Cues (each can be switched off with ``cues=`` so the benchmark measures it alone): ``blob`` (bright round blob,
 10-35 mm), ``harmonic`` (motion at the heart rate: first temporal harmonic), ``consistency`` (the candidate recurs
-on neighbouring SAX slices along a near-straight line), ``lax-planes`` (near the line where the 2C and 4C planes
-meet, from the affines alone), ``body`` (inside the body: air is dark and border-connected), ``sax-prior`` (a LAX
-plane: near the SAX centre projected on it) and ``centre-prior`` (weak: at most 15 % of the score, never deciding
-against the image cues). Per-pixel cues make per-slice peaks; peaks are linked through the stack into candidates;
-each candidate's score is the product of its cue terms, each term floored so that no single soft cue can veto.
+at the same place on every mid SAX slice), ``ring`` (the pool is enclosed by a dark myocardial wall),
+``lax-planes`` (near the line where the 2C and 4C planes meet, from the affines alone), ``body`` (inside the
+body: air is dark and border-connected; on SAX also deep inside it), ``sax-prior`` (a LAX plane: near the SAX
+centre projected on it) and ``centre-prior`` (weak: at most 15 % of a score, a tie-breaker). The per-pixel cues multiply into a per-slice score; its through-slice consensus over the mid
+slices gives the candidates (its peaks), which the ring cue re-ranks; soft cues are floored so that no single one
+can veto a candidate.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from dataclasses import replace
 import numpy as np
 
 from CineMALib.localise.body import body_mask, depth_term
-from CineMALib.localise.candidates import consensus, dominance, middle_of_run, peaks
+from CineMALib.localise.candidates import consensus, middle_of_run, peaks
 from CineMALib.localise.cues import MAX_FRAMES, cue_maps, normalise
 from CineMALib.localise.planes import lax_geometry
 from CineMALib.localise.pool import snap_to_pool
+from CineMALib.localise.ring import enclosure_over
 from CineMALib.localise.result import LOW_CONFIDENCE, LVCandidate, LVLocation, Refiner
 from CineMALib.localise.score import cue_values, decided_by, term_maps
 from CineMALib.study import CineStudy, CineView, voxel_to_world, world_to_voxel
 
-ALL_CUES: tuple[str, ...] = ("blob", "harmonic", "consistency", "lax-planes", "body", "sax-prior", "centre-prior")
+ALL_CUES: tuple[str, ...] = ("blob", "harmonic", "consistency", "ring", "lax-planes", "body", "sax-prior",
+                             "centre-prior")
+RING_FLOOR = 0.2
 RIVAL_MM = 30.0
 KEEP_CANDIDATES = 8
 SNAP_CANDIDATES = 5
@@ -102,21 +106,43 @@ def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Ref
         else pixel[..., slices.start:slices.stop].mean(axis=2)
     if float(total.max()) <= 1e-9:
         return _finish(view, _blank(view, "none"), refine)
-    return _finish(view, _choose(view, maps, pixel, total, terms, slices, sax_centre, geometry), refine)
+    return _finish(view, _choose(view, maps, pixel, total, terms, slices, sax_centre, geometry, enabled),
+                   refine)
+
+
+def _recurrence(pixel: np.ndarray, p: tuple[int, int], slices: range) -> float:
+    """Through-slice consistency alone: geometric over arithmetic mean of the position's relative score on the
+    mid slices (1 when it scores alike on every slice, low when one slice carries it)."""
+    best = np.maximum(pixel[..., slices.start:slices.stop].max(axis=(0, 1)), 1e-12)
+    rel = pixel[p[0], p[1], slices.start:slices.stop] / best
+    geometric = float(np.exp(np.log(rel + 0.05).mean()) - 0.05)
+    return float(np.clip(geometric / max(float(rel.mean()), 1e-12), 0.0, 1.0))
 
 
 def _choose(view: CineView, maps, pixel: np.ndarray, total: np.ndarray,  # noqa: ANN001
             terms: dict[str, np.ndarray], slices: range, sax_centre: np.ndarray | None,
-            geometry) -> LVLocation:  # noqa: ANN001
-    """The best peaks snapped to their blood pools, confidence, method and deciding cues."""
+            geometry, enabled: set[str]) -> LVLocation:  # noqa: ANN001
+    """The best peaks (re-ranked by enclosure), snapped to their blood pools; confidence, method, deciding cues."""
     sp = maps.spacing2d
-    found = peaks(total, sp, KEEP_CANDIDATES)
-    best = tuple(int(v) for v in found[0])
-    margin, rival = dominance(total, best, sp, RIVAL_MM)
+    found = [tuple(int(v) for v in p) for p in peaks(total, sp, KEEP_CANDIDATES)]
+    values = []
+    for p in found:
+        v = cue_values(terms, p, slices)
+        if view.shape[2] > 1 and "consistency" in enabled:
+            v["consistency"] = _recurrence(pixel, p, slices)
+        if "ring" in enabled:
+            v["ring"] = RING_FLOOR + (1.0 - RING_FLOOR) * enclosure_over(maps.mean, np.array(p, float), slices, sp)
+        values.append(v)
+    score = np.array([float(total[p]) * v.get("ring", 1.0) for p, v in zip(found, values)])
+    order = [int(i) for i in np.argsort(-score, kind="stable")]
+    best = order[0]
+    world = [voxel_to_world(view.affine, np.array([*maps.to_source(np.array(p)), 0.0])) for p in found]
+    rival = next((i for i in order[1:] if np.linalg.norm(world[i] - world[best]) > RIVAL_MM), None)
+    margin = 1.0 if rival is None else float(np.clip(1.0 - score[rival] / max(score[best], 1e-12), 0.0, 1.0))
     frames = np.unique(np.linspace(0, view.n_frames - 1, min(view.n_frames, MAX_FRAMES)).round().astype(int))
     candidates, snapped_best = [], False
-    for rank, p in enumerate(found):
-        p = tuple(int(v) for v in p)
+    for rank, i in enumerate(order):
+        p = found[i]
         k = middle_of_run(pixel[p[0], p[1], :], slices)
         ij = np.clip(maps.to_source(np.array(p)), 0, np.array(view.shape[:2]) - 1)
         snapped = False
@@ -126,22 +152,21 @@ def _choose(view: CineView, maps, pixel: np.ndarray, total: np.ndarray,  # noqa:
         if rank == 0:
             snapped_best = snapped
         voxel = np.array([ij[0], ij[1], float(k)])
-        values = cue_values(terms, p, slices)
-        values["consistency"] = float(total[p])
         candidates.append(LVCandidate(center_voxel=voxel, center_world=voxel_to_world(view.affine, voxel),
-                                      score=float(total[p]), cues=values))
-    confidence = float(total[best]) * (0.75 + 0.25 * margin)
+                                      score=float(score[i]), cues=values[i]))
+    confidence = float(score[best]) * (0.75 + 0.25 * margin)
     if not snapped_best:
         confidence *= 0.8
     if view.is_2d and sax_centre is None and (geometry is None or geometry.line is None):
         confidence *= 0.6  # a long-axis plane alone: the atria and the aortic root compete
-    used = list(terms) + (["consistency"] if view.shape[2] > 1 else [])
+    used = list(terms) + (["consistency"] if view.shape[2] > 1 else []) + (["ring"] if "ring" in enabled else [])
     method = "+".join(c for c in ALL_CUES if c in used) + ("+pool-centroid" if snapped_best else "")
-    rival_values = None if rival is None else cue_values(terms, rival, slices)
+    decided = decided_by({k: v for k, v in values[best].items() if k in ALL_CUES},
+                         None if rival is None else values[rival])
     chosen = candidates[0]
     return LVLocation(center_voxel=chosen.center_voxel, center_world=chosen.center_world,
                       confidence=float(np.clip(confidence, 0.0, 1.0)), method=method, candidates=candidates,
-                      cue=decided_by(cue_values(terms, best, slices), rival_values))
+                      cue=decided)
 
 
 def _finish(view: CineView, location: LVLocation, refine: Refiner | None) -> LVLocation:

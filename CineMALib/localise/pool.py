@@ -34,7 +34,8 @@ def otsu_threshold(values: np.ndarray, bins: int = 128) -> float:
     return float(centres[int(np.argmax(between))])
 
 
-def snap_to_pool(image2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndarray) -> tuple[np.ndarray, bool]:
+def snap_to_pool(image2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndarray,
+                 max_move_mm: float = SNAP_MAX_MM) -> tuple[np.ndarray, bool]:
     """Centroid of the bright component at the peak (Otsu threshold within 45 mm, 3 mm opening to cut thin
     bridges); the peak itself if the component is implausible (too small or large, a crescent, leaked)."""
     i0, j0 = (int(v) for v in peak)
@@ -59,6 +60,6 @@ def snap_to_pool(image2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndarr
         return np.asarray(peak, dtype=float), False
     centroid = np.argwhere(member).mean(axis=0)
     moved_mm = float(np.hypot(*((centroid - np.asarray(local)) * spacing2d)))
-    if not member[tuple(np.rint(centroid).astype(int))] or moved_mm > SNAP_MAX_MM:
+    if not member[tuple(np.rint(centroid).astype(int))] or moved_mm > max_move_mm:
         return np.asarray(peak, dtype=float), False  # a crescent, or the LV merged with the RV/atrium
     return centroid + lo, True

@@ -16,9 +16,9 @@ from CineMALib.study import CineView, voxel_to_world, world_to_voxel
 MOTION_FLOOR = 0.25
 LAX_SIGMA_MM = 12.0  # typical distance of the SAX LV centre from the planned long axis
 LAX_FLOOR = 0.2
-SAX_PRIOR_SIGMA_MM = 25.0
+SAX_PRIOR_SIGMA_MM = 12.0
 SAX_PRIOR_FLOOR = 0.0
-CENTRE_PRIOR_WEIGHT = 1.0  # the earlier locator's prior; 0.15 (weak) lost two real single-frame cases: see benchmarks/README.md
+CENTRE_PRIOR_WEIGHT = 0.15  # weak: at most 15 % of a score, a tie-breaker (hearts sit anywhere in a field of view)
 CENTRE_PRIOR_SIGMA = 0.35  # of the field-of-view diagonal
 DECIDING_RATIO = 1.1  # a cue "decided" when it favours the winner over the rival by at least this factor
 

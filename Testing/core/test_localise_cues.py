@@ -198,7 +198,8 @@ def test_body_mask_removes_a_bright_blob_in_the_air() -> None:
     loc = locate_lv_center(view)
     assert np.hypot(loc.center_voxel[0] * sp - 170, loc.center_voxel[1] * sp - 250) < 5.0
     assert all(np.hypot(c.center_voxel[0] * sp - 175, c.center_voxel[1] * sp - 100) > 20 for c in loc.candidates)
-    without = locate_lv_center(view, cues=[c for c in ALL_CUES if c != "body"])
+    # without the body cue (and the ring cue, which also rejects it: air around it is no myocardial wall) it wins
+    without = locate_lv_center(view, cues=[c for c in ALL_CUES if c not in ("body", "ring")])
     assert np.hypot(without.center_voxel[0] * sp - 175, without.center_voxel[1] * sp - 100) < 5.0
 
 
@@ -214,3 +215,30 @@ def test_candidates_best_first_and_unknown_cue_rejected() -> None:
     assert {"blob", "consistency"} <= set(loc.candidates[0].cues)
     with pytest.raises(ValueError, match="unknown localisation cue"):
         locate_lv_center(view, cues=["blob", "sixth-sense"])
+
+
+def test_ring_tells_a_pool_in_myocardium_from_a_bright_blob_without_one() -> None:
+    """Single frame: a bright disc inside a dark 9 mm ring (an LV) and an equally bright, slightly larger disc in
+    a wide dark region (fat in muscle) nearer the image centre. The enclosure cue must rank the ringed one first;
+    the blob cue alone prefers the other."""
+    from CineMALib.localise.ring import enclosure
+
+    rng = np.random.default_rng(11)
+    shape, sp = (150, 150), 2.0
+    ii, jj = np.indices(shape, dtype=float)
+    image = np.repeat((90.0 + rng.normal(0.0, 5.0, shape))[..., None], 8, axis=2)
+    d_lv = np.hypot(ii * sp - 95, jj * sp - 200)
+    image[(d_lv > 22) & (d_lv <= 31)] = 25.0
+    image[d_lv <= 22] = 200.0
+    d_fat = np.hypot(ii * sp - 150, jj * sp - 110)
+    image[d_fat <= 70] = 30.0  # in a wide dark region (muscle): a step, not a wall
+    image[d_fat <= 24] = 200.0
+    mean = image[..., 4] / 200.0
+    assert enclosure(mean, np.array([95.0, 200.0]) / sp, np.array([sp, sp])) > 0.8
+    assert enclosure(mean, np.array([150.0, 110.0]) / sp, np.array([sp, sp])) < 0.3
+    view = CineView("sax", image.astype(np.float32), np.diag([sp, sp, 10.0, 1.0]))
+    loc = locate_lv_center(view)
+    assert np.hypot(loc.center_voxel[0] * sp - 95, loc.center_voxel[1] * sp - 200) < 5.0
+    assert "ring" in loc.cue
+    blob_only = locate_lv_center(view, cues=["blob", "consistency"])
+    assert np.hypot(blob_only.center_voxel[0] * sp - 150, blob_only.center_voxel[1] * sp - 110) < 5.0

@@ -43,18 +43,19 @@ def test_single_frame_finds_the_round_bright_blob() -> None:
 
 
 def test_motion_picks_the_beating_blob_over_a_static_twin() -> None:
-    """Two identical blobs at frame 0; only the right one changes size over the cycle. The centre prior slightly
-    favours the left one (closer to the middle) and a single frame picks it — motion must overrule that."""
+    """Two identical blobs at frame 0; only the right one changes size over the cycle. The (weak) centre prior
+    favours the left one (25 mm from the middle, the other 55 mm) and a single frame picks it — motion must
+    overrule that."""
     rng = np.random.default_rng(1)
     spacing = (1.5, 1.5, 10.0)
-    frames = [disks((160, 160, 8), spacing, [(70.0, 120.0), (170.0, 120.0)],
+    frames = [disks((160, 160, 8), spacing, [(95.0, 120.0), (175.0, 120.0)],
                     [25.0, 25.0 - 10.0 * np.sin(np.pi * t / 10)], rng) for t in range(10)]
     view = CineView("sax", np.stack(frames, axis=-1).astype(np.float32), np.diag([*spacing, 1.0]))
     moving = locate_lv_center(view)
     assert "harmonic" in moving.method
-    assert abs(moving.center_voxel[0] * 1.5 - 170.0) < 3.0
+    assert abs(moving.center_voxel[0] * 1.5 - 175.0) < 3.0
     still = locate_lv_center(CineView("sax", view.data[..., :1], view.affine))
-    assert abs(still.center_voxel[0] * 1.5 - 70.0) < 3.0
+    assert abs(still.center_voxel[0] * 1.5 - 95.0) < 3.0
 
 
 def test_refine_hook_replaces_the_estimate_and_low_confidence_warns() -> None:
