@@ -42,6 +42,21 @@ def _uid(*parts: object) -> str:
     return str(hd.UID())  # fresh per export: a re-export is a new object (PS3.3: a changed object gets a new UID)
 
 
+def _clean_dates(ds: Dataset) -> Dataset:
+    """Blank DA/DT/TM values that are not real dates (anonymised '00000000', '20120000' in the Sunnybrook GE study):
+    highdicom copies patient and study dates into the new objects and refuses impossible ones. Only this in-memory
+    header changes; the source files are never touched."""
+    from pydicom.valuerep import DA, DT, TM
+
+    for elem in ds.iterall():
+        if elem.VR in ("DA", "DT", "TM") and elem.value not in (None, ""):
+            try:
+                {"DA": DA, "DT": DT, "TM": TM}[elem.VR](str(elem.value))
+            except ValueError:
+                elem.value = ""
+    return ds
+
+
 def read_sources(refs: DicomRefs, frames: Sequence[int], where: Path | None,
                  moved: Mapping[str, Path] | None = None) -> dict[int, list[Dataset]]:
     """Headers of the source images of ``frames`` (per frame, in slice order), checked against their UIDs."""
@@ -67,9 +82,25 @@ def read_sources(refs: DicomRefs, frames: Sequence[int], where: Path | None,
             if str(ds.get("SOPInstanceUID", "")) != uid:
                 raise CineMAInputError(path, f"holds SOP Instance {ds.get('SOPInstanceUID', '?')}, not the analysed "
                                              f"image {uid}: the source folder changed since the analysis")
-            headers.append(ds)
+            headers.append(_clean_dates(ds))
         out[t] = headers
+    _one_frame_of_reference(refs, out, where)
     return out
+
+
+def _one_frame_of_reference(refs: DicomRefs, sources: dict[int, list[Dataset]], where: Path | None) -> None:
+    """A stack whose images each carry their own FrameOfReferenceUID (seen after anonymisation: the Sunnybrook GE
+    series has 240) cannot be one SEG as it is; the reader already treated it as one geometry, so the in-memory
+    headers get the stack's first FrameOfReferenceUID, with a warning. The source files are not changed."""
+    uids = {str(ds.get("FrameOfReferenceUID", "")) for frame in sources.values() for ds in frame}
+    if len(uids) <= 1:
+        return
+    first = refs.frame_of_reference_uid or sorted(uids)[0]
+    warnings.warn(f"{where}: the source images carry {len(uids)} different FrameOfReferenceUIDs within one series; "
+                  f"the SEG uses {first}", stacklevel=3)
+    for frame in sources.values():
+        for ds in frame:
+            ds.FrameOfReferenceUID = first
 
 
 def build_objects(views: Mapping[str, ViewLabels], report: Report, algorithm: Algorithm, *,
