@@ -41,8 +41,13 @@ class Algorithm:
 
         return hd.AlgorithmIdentificationSequence(name=self.name, version=self.version or "unknown",
                                                   family=codes.cid7162.ArtificialIntelligence,
-                                                  parameters={f"p{i + 1}": p[:64] for i, p in enumerate(self.parameters)}
-                                                  or None)
+                                                  parameters=dict(_pair(p) for p in self.parameters) or None)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    """'key=value' -> (key, value); a bare text becomes its own key with an empty value."""
+    key, _, value = text.partition("=")
+    return key.strip(), value.strip()
 
 
 def segment_descriptions(algorithm: Algorithm, labels_present: Sequence[int] = (1, 2, 3)) -> list:
