@@ -144,3 +144,36 @@ def export_choice(ctx: SceneContext, run: rs.ResultSet, folder: str | Path, choi
     if choice in ("csv", "both"):
         written = export_run(ctx, run, folder) + written
     return written
+
+
+#: The Export dialog's items -> choice.
+CHOICE_LABELS: dict[str, str] = {"CSV report, segmentations and landmarks": "csv",
+                                 "DICOM SEG + SR (added to the DICOM database)": "dicom",
+                                 "Both": "both"}
+
+
+def choice_of(picked: Any) -> str | None:
+    """The choice from QInputDialog.getItem's answer: a text (PythonQt) or (text, ok) (PySide); None if cancelled."""
+    if isinstance(picked, tuple):
+        text, ok = picked
+        if not ok:
+            return None
+    else:
+        text = picked
+    return CHOICE_LABELS.get(str(text)) if text else None
+
+
+def application_hooks() -> tuple[FileForInstance, Callable[[list[Path]], None]]:
+    """Slicer's DICOM database: the file of a SOP instance, and importing the written objects (app only)."""
+    import slicer
+
+    database = getattr(slicer, "dicomDatabase", None)
+    if database is None or not database.isOpen:
+        raise CineMAError("Slicer's DICOM database is not open: open the DICOM module once, then export again")
+
+    def add(paths: list[Path]) -> None:
+        from DICOMLib import DICOMUtils
+
+        DICOMUtils.importDicom(str(Path(paths[0]).parent), database)
+
+    return (lambda uid: database.fileForInstance(uid) or None), add

@@ -150,8 +150,18 @@ class ModuleLogic:
         given = any(v is not None for v in (metadata.height_cm, metadata.weight_kg, metadata.sex))
         return self.adapter.recompute(run, metadata if given else None)  # None: the values the run used
 
-    def export(self, folder: str) -> list[str]:
+    def export(self, folder: str, choice: str = "csv", file_for_instance: Any = None,
+               add_to_database: Any = None) -> list[str]:
+        """``csv`` (report, segmentations, landmarks), ``dicom`` (SEG + SR, added to Slicer's DICOM database) or
+        ``both``; the database hooks default to the application's (tests pass their own)."""
         run = self.current_run()
         if run is None:
             raise CineMAError("no CineMA results in the scene: run Analyse first")
-        return [str(p) for p in self.adapter.export(run, folder)]
+        if choice == "csv":
+            return [str(p) for p in self.adapter.export(run, folder)]
+        from .dicom_export import application_hooks, export_choice
+
+        if file_for_instance is None:
+            file_for_instance, add_to_database = application_hooks()
+        return [str(p) for p in export_choice(self.adapter.ctx, run, folder, choice, file_for_instance,
+                                              add_to_database)]

@@ -51,6 +51,13 @@ class Panel:
         self.presenter.settings_changed(read_settings(self.ui, ids))
 
     def export(self) -> None:
+        from CineMASlicer.dicom_export import CHOICE_LABELS, choice_of
+
         folder = self.qt.QFileDialog.getExistingDirectory(self.slicer.util.mainWindow(), "Export CineMA results to")
-        if folder:
-            self.presenter.export(folder)
+        if not folder:
+            return
+        picked = self.qt.QInputDialog.getItem(self.slicer.util.mainWindow(), "Export CineMA results",
+                                              "Export as:", list(CHOICE_LABELS), 0, False)
+        choice = choice_of(picked)  # PythonQt returns the text, PySide6 (text, ok)
+        if choice is not None:
+            self.presenter.export(folder, choice)

@@ -250,11 +250,12 @@ class Presenter:
             return
         self._refresh(rows=rows, status="Recomputed from the current segmentations and landmarks.", error=False)
 
-    def export(self, folder: str) -> None:
+    def export(self, folder: str, choice: str = "csv") -> None:
+        """Export as ``csv``, ``dicom`` (SEG + SR) or ``both``."""
         if self.phase is not Phase.IDLE or not self.has_results or not folder:
             return
         try:
-            files = self.logic.export(folder)
+            files = self.logic.export(folder) if choice == "csv" else self.logic.export(folder, choice)
         except Exception as err:  # noqa: BLE001
             self._fail("Export failed", err)
             return

@@ -93,3 +93,23 @@ def test_a_cine_not_from_dicom_is_one_line(dicom_run, ctx, tmp_path) -> None:
     with pytest.raises(CineMAError, match="DICOM export needs the DICOM source") as info:
         export_dicom_run(ctx, run, tmp_path / "out", lambda uid: None)
     assert "\n" not in str(info.value) and not (tmp_path / "out").exists()
+
+
+def test_module_logic_exports_dicom_through_the_database_hooks(dicom_run, ctx, tmp_path) -> None:
+    from CineMASlicer.logic import ModuleLogic
+
+    _, _, _, _, files = dicom_run
+    database: list = []
+    written = ModuleLogic(ctx).export(str(tmp_path / "out"), "both", files.get, database.extend)
+    names = {p.rsplit("/", 1)[-1] for p in written}
+    assert {"report.csv", "seg_sax.dcm", "sr.dcm"} <= names
+    assert sorted(p.name for p in database) == ["seg_sax.dcm", "sr.dcm"]
+
+
+def test_export_dialog_answers() -> None:
+    from CineMASlicer.dicom_export import CHOICE_LABELS, choice_of
+
+    labels = list(CHOICE_LABELS)
+    assert [choice_of(text) for text in labels] == ["csv", "dicom", "both"]  # PythonQt: the text
+    assert choice_of((labels[1], True)) == "dicom" and choice_of((labels[1], False)) is None  # PySide6: (text, ok)
+    assert choice_of("") is None
