@@ -5,7 +5,8 @@ y = row, z = slices sorted along the plane normal, so a SEG of a DICOM study lan
 with a Temporal Position Index (our cine SEGs: cine frame + 1) go to that time; a SEG without one is one 3-D volume.
 Segments map to labels by their property type code (SNOMED CT left ventricle 87878005 -> 3, LV myocardium
 49848007 -> 2, right ventricle 53085002 -> 1), else by their label text; other segments are skipped with a warning.
-Fractional SEGs are thresholded at half their maximum value.
+Fractional SEGs are thresholded at half their maximum value. A SEG that omits empty frames (most tools do; ours
+does not) gives a grid from its first to its last slice with a frame; empty slices inside it are kept in place.
 """
 
 from __future__ import annotations

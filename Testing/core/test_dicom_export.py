@@ -148,3 +148,37 @@ def test_a_failed_export_writes_nothing_and_keeps_earlier_files(exported, tmp_pa
             export_dicom(views, report, tmp_path, algorithm_from(results.provenance))
     assert old.read_bytes() == b"an earlier export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sr.dcm"]
+
+
+def test_another_tools_seg_reads_back_onto_the_study_grid(exported, tmp_path: Path) -> None:
+    """A single-phase SEG as other tools write it: empty frames omitted, no temporal index, a myocardium named
+    only by its label, and an extra segment (left atrium) that is skipped with a warning."""
+    import highdicom as hd
+    from highdicom.seg import SegmentAlgorithmTypeValues, SegmentDescription, Segmentation, SegmentationTypeValues
+
+    phantom, study, _, _, _ = exported
+    refs = study["sax"].dicom_refs
+    t = FRAMES[1]
+    sources = [pydicom.dcmread(str(refs.files[k][t]), stop_before_pixels=True) for k in range(refs.n_slices)]
+    truth = phantom.labels["sax"][..., t]
+    pixels = np.transpose(truth, (2, 1, 0)).astype(np.uint8)
+    pixels = np.where(pixels == 0, 0, pixels + 1)  # segment 2 RV, 3 MYO, 4 LV; segment 1 left atrium (empty)
+    pixels[0, :3, :3] = 1
+    cat = hd.sr.CodedConcept("91723000", "SCT", "Anatomical Structure")
+    described = [("Left atrium", hd.sr.CodedConcept("82471001", "SCT", "Left atrium")),
+                 ("Right ventricle", hd.sr.CodedConcept("53085002", "SCT", "Right ventricle")),
+                 ("Myocardium", hd.sr.CodedConcept("74281007", "SCT", "Myocardium")),
+                 ("Heart left ventricle", hd.sr.CodedConcept("87878005", "SCT", "Left ventricle"))]
+    descriptions = [SegmentDescription(i + 1, label, cat, code, SegmentAlgorithmTypeValues.MANUAL)
+                    for i, (label, code) in enumerate(described)]
+    seg = Segmentation(sources, pixels, SegmentationTypeValues.BINARY, descriptions, hd.UID(), 5, hd.UID(), 1,
+                       "Other", "Viewer", "1", "0")
+    seg.save_as(str(tmp_path / "other.dcm"))
+    with pytest.warns(UserWarning, match="Left atrium"):
+        labels, affine, present = read_seg(tmp_path / "other.dcm")
+    assert labels.ndim == 3 and present == [0]
+    np.testing.assert_allclose(affine, study["sax"].affine, atol=1e-4)
+    last = int(np.flatnonzero(truth.any(axis=(0, 1))).max())  # empty frames omitted: the grid ends at the last
+    want = truth[:, :, :last + 1].copy()                        # slice the SEG holds (slice 0 has the atrium)
+    want[:3, :3, 0] = 0  # the left atrium is not ours
+    assert np.array_equal(labels, want)
