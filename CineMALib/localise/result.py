@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from CineMALib.study import CineView
+
 LOW_CONFIDENCE = 0.5
 
 
@@ -40,4 +42,4 @@ class LVLocation:
     cue: str = ""
 
 
-Refiner = Callable[["CineView", LVLocation], LVLocation]  # noqa: F821 - CineView is only named here
+Refiner = Callable[[CineView, LVLocation], LVLocation]
