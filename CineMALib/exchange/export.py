@@ -137,8 +137,15 @@ def build_objects(views: Mapping[str, ViewLabels], report: Report, algorithm: Al
 def write_objects(objects: Mapping[str, Dataset], folder: Path) -> dict[str, Path]:
     """Each object atomically into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    return {name: atomic_write(folder / name, lambda tmp, ds=ds: ds.save_as(str(tmp), enforce_file_format=True))
-            for name, ds in objects.items()}
+    return {name: atomic_write(folder / name, lambda tmp, ds=ds: save_dataset(ds, tmp)) for name, ds in objects.items()}
+
+
+def save_dataset(ds: Dataset, path: Path) -> None:
+    """A DICOM file with preamble and file meta (pydicom 3 and pydicom 2, which Python 3.9 / Slicer 5.8 gets)."""
+    try:
+        ds.save_as(str(path), enforce_file_format=True)
+    except TypeError:  # pydicom < 3
+        ds.save_as(str(path), write_like_original=False)
 
 
 def export_dicom(views: Mapping[str, ViewLabels], report: Report, folder: str | Path, algorithm: Algorithm, *,
