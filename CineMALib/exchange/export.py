@@ -36,10 +36,11 @@ class ViewLabels:
     frames: Sequence[int]
 
 
-def _uid(*parts: object) -> str:
+def _uid() -> str:
+    """A fresh UID per object and export: a re-export is a new object (a changed object never keeps its UID)."""
     import highdicom as hd
 
-    return str(hd.UID())  # fresh per export: a re-export is a new object (PS3.3: a changed object gets a new UID)
+    return str(hd.UID())
 
 
 def _clean_dates(ds: Dataset) -> Dataset:
@@ -109,7 +110,7 @@ def build_objects(views: Mapping[str, ViewLabels], report: Report, algorithm: Al
     """File name -> dataset: one SEG per view with labels, then the SR (which references the SAX SEG)."""
     if not views:
         raise CineMAInputError(where, NOT_DICOM)
-    seg_series = _uid("seg")
+    seg_series = _uid()
     objects: dict[str, Dataset] = {}
     evidence: list[Dataset] = []
     for number, (view, item) in enumerate(views.items(), start=1):
@@ -123,13 +124,13 @@ def build_objects(views: Mapping[str, ViewLabels], report: Report, algorithm: Al
             raise CineMAInputError(where, f"{view} labels {shape[:2]} do not match the {first.Columns}x{first.Rows} "
                                           "source images")
         objects[f"seg_{view}.dcm"] = build_view_seg(
-            item.labels, list(item.frames), sources, algorithm, series_uid=seg_series, sop_uid=_uid("seg", view),
+            item.labels, list(item.frames), sources, algorithm, series_uid=seg_series, sop_uid=_uid(),
             series_number=SEG_SERIES_NUMBER, instance_number=number, ed=report.ed_frame, es=report.es_frame,
             series_description=f"CineMA {view.upper()} segmentation")
         evidence.extend(d for frame in sources.values() for d in frame)
     sax = objects.get("seg_sax.dcm")
     objects["sr.dcm"] = build_sr(report, sax, list(objects.values()) + evidence, algorithm,
-                                 series_uid=_uid("sr"), sop_uid=_uid("sr", 1), series_number=SR_SERIES_NUMBER,
+                                 series_uid=_uid(), sop_uid=_uid(), series_number=SR_SERIES_NUMBER,
                                  instance_number=1, score_model=score_model)
     return objects
 

@@ -28,8 +28,8 @@ def study_folders(result_dir: Path) -> list[Path]:
     """The study folders under a cohort folder (or the folder itself when it is one study's)."""
     if not result_dir.is_dir():
         raise CineMAInputError(result_dir, "not a folder (give a cinema analyse output folder or one study's folder)")
-    if (result_dir / RECORD).is_file() or (result_dir / "measurements.csv").is_file() and \
-            any(result_dir.glob("segmentation_*.nii.gz")):
+    if (result_dir / RECORD).is_file() or ((result_dir / "measurements.csv").is_file()
+                                           and any(result_dir.glob("segmentation_*.nii.gz"))):
         return [result_dir]
     found = sorted(p.parent for p in result_dir.glob(f"*/{RECORD}"))
     if not found:
