@@ -42,9 +42,9 @@ def peaks(score2d: np.ndarray, spacing2d: np.ndarray, limit: int = MAX_CANDIDATE
     return np.array(kept, dtype=int).reshape(-1, 2)
 
 
-def middle_of_run(column: np.ndarray, slices: range) -> int:
-    """Middle of the run of slices, around the best mid slice, whose score stays above RUN_FRACTION of the best:
-    the through-plane middle of the LV tube, which is not always the middle of the stack."""
+def run_of_slices(column: np.ndarray, slices: range) -> tuple[int, int]:
+    """First and last slice of the run, around the best mid slice, whose score stays above RUN_FRACTION of the
+    best: the through-plane extent of the LV tube, whose middle is not always the middle of the stack."""
     best = slices.start + int(np.argmax(column[slices.start:slices.stop]))
     keep = column >= RUN_FRACTION * column[best]
     lo = best
@@ -53,4 +53,10 @@ def middle_of_run(column: np.ndarray, slices: range) -> int:
     hi = best
     while hi < len(column) - 1 and keep[hi + 1]:
         hi += 1
+    return lo, hi
+
+
+def middle_of_run(column: np.ndarray, slices: range) -> int:
+    """The slice in the middle of :func:`run_of_slices` (rounded down)."""
+    lo, hi = run_of_slices(column, slices)
     return (lo + hi) // 2

@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from CineMALib.localise.body import body_mask, depth_term
-from CineMALib.localise.candidates import consensus, middle_of_run, peaks
+from CineMALib.localise.candidates import consensus, peaks, run_of_slices
 from CineMALib.localise.cues import MAX_FRAMES, cue_maps, normalise
 from CineMALib.localise.planes import lax_geometry
 from CineMALib.localise.pool import snap_to_pool
@@ -143,19 +143,22 @@ def _choose(view: CineView, maps, pixel: np.ndarray, total: np.ndarray,  # noqa:
     candidates, snapped_best = [], False
     for rank, i in enumerate(order):
         p = found[i]
-        k = middle_of_run(pixel[p[0], p[1], :], slices)
+        lo, hi = run_of_slices(pixel[p[0], p[1], :], slices)
+        k = (lo + hi) // 2  # the slice the pool is snapped on; the centre itself sits mid-run (may be k + 0.5)
         ij = np.clip(maps.to_source(np.array(p)), 0, np.array(view.shape[:2]) - 1)
         snapped = False
-        if rank < SNAP_CANDIDATES:
+        # no snapping on a LAX plane: there the cavity's bright component runs through the open mitral valve
+        # into the atrium (the mean over the cine), so its centroid is not the LV centre
+        if rank < SNAP_CANDIDATES and not view.is_2d:
             mean_slice = normalise(view.data[:, :, k, frames]).mean(axis=-1)
             ij, snapped = snap_to_pool(mean_slice, tuple(int(v) for v in np.rint(ij)), view.spacing[:2])
         if rank == 0:
             snapped_best = snapped
-        voxel = np.array([ij[0], ij[1], float(k)])
+        voxel = np.array([ij[0], ij[1], (lo + hi) / 2.0])
         candidates.append(LVCandidate(center_voxel=voxel, center_world=voxel_to_world(view.affine, voxel),
                                       score=float(score[i]), cues=values[i]))
     confidence = float(score[best]) * (0.75 + 0.25 * margin)
-    if not snapped_best:
+    if not snapped_best and not view.is_2d:  # a SAX peak whose pool could not be delineated
         confidence *= 0.8
     if view.is_2d and sax_centre is None and (geometry is None or geometry.line is None):
         confidence *= 0.6  # a long-axis plane alone: the atria and the aortic root compete

@@ -51,9 +51,9 @@ def test_every_sax_case_and_95_percent_of_generated_cases_within_10_mm(bench, ro
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known (issue 16): the M&Ms2 4C frame without its SAX stack (no motion, no "
-                   "other view) and the UK Biobank subject 1 4C/2C planes (16-31 mm: the blob peak on the elongated "
-                   "LAX pool sits near the base) are not within 10 mm; see benchmarks/README.md")
+@pytest.mark.xfail(strict=True, reason="known (issue 16): the M&Ms2 4C frame without its SAX stack (one frame, no "
+                   "other view: 75 mm) and the UK Biobank subject 1 4C plane (11 mm) are not within 10 mm; see "
+                   "benchmarks/README.md")
 def test_localisation_benchmark_meets_the_issue_16_targets(bench, rows) -> None:
     ok, reasons = bench.verdict(rows)
     assert ok, "; ".join(reasons)
