@@ -61,7 +61,13 @@ def run_case(case: Case, cues: tuple[str, ...] | None = None) -> Row:
     view = case.study[case.view]
     kwargs = {"cues": cues} if cues else {}
     start = time.perf_counter()
-    loc = locate_lv_center(view, case.study, **kwargs)
+    try:
+        loc = locate_lv_center(view, case.study, **kwargs)
+    except ValueError as error:  # the chosen cues do not apply to this case (e.g. harmonic on one frame)
+        if not cues:
+            raise
+        return Row(case.name, case.group, case.real, float("inf"), f"n/a: {error}", 0.0,
+                   time.perf_counter() - start, True)
     seconds = time.perf_counter() - start
     cue = getattr(loc, "cue", "") or loc.method
     return Row(case.name, case.group, case.real, in_plane_distance_mm(view, loc.center_world, case.truth_world),
