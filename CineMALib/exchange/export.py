@@ -20,6 +20,7 @@ from CineMALib.errors import CineMAInputError
 from CineMALib.exchange.seg import Algorithm, build_view_seg
 from CineMALib.exchange.sr import build_sr
 from CineMALib.io.dicom_refs import DicomRefs
+from CineMALib.io.dicom_save import save_dataset
 from CineMALib.measure.report import Report
 
 SEG_SERIES_NUMBER, SR_SERIES_NUMBER = 9901, 9902
@@ -139,14 +140,6 @@ def write_objects(objects: Mapping[str, Dataset], folder: Path) -> dict[str, Pat
     """Each object atomically into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     return {name: atomic_write(folder / name, lambda tmp, ds=ds: save_dataset(ds, tmp)) for name, ds in objects.items()}
-
-
-def save_dataset(ds: Dataset, path: Path) -> None:
-    """A DICOM file with preamble and file meta (pydicom 3 and pydicom 2, which Python 3.9 / Slicer 5.8 gets)."""
-    try:
-        ds.save_as(str(path), enforce_file_format=True)
-    except TypeError:  # pydicom < 3
-        ds.save_as(str(path), write_like_original=False)
 
 
 def export_dicom(views: Mapping[str, ViewLabels], report: Report, folder: str | Path, algorithm: Algorithm, *,

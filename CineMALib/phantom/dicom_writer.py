@@ -16,6 +16,7 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import MRImageStorage, ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, generate_uid
 
 from CineMALib.atomic import atomic_write
+from CineMALib.io.dicom_save import save_dataset
 
 SERIES_DESCRIPTION = {"sax": "CINE SAX", "lax_2c": "CINE 2CH", "lax_3c": "CINE 3CH", "lax_4c": "CINE 4CH"}
 _STUDY_DATE, _STUDY_TIME = "20240101", "120000"
@@ -103,7 +104,7 @@ def write_dicom_view(phantom: Any, view: str, folder: Path, series_number: int) 
             ds.PixelData = np.ascontiguousarray(pixels[:, :, k, t].T).tobytes()
             ds.SmallestImagePixelValue = int(pixels[:, :, k, t].min())
             ds.LargestImagePixelValue = int(pixels[:, :, k, t].max())
-            written.append(atomic_write(path, lambda tmp, ds=ds: ds.save_as(str(tmp), enforce_file_format=True)))
+            written.append(atomic_write(path, lambda tmp, ds=ds: save_dataset(ds, tmp)))
     keep = set(written)
     for stale in folder.glob("IM_*.dcm"):
         if stale not in keep:
