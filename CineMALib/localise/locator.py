@@ -5,9 +5,10 @@ Cues (each can be switched off with ``cues=`` so the benchmark measures it alone
 at the same place on every mid SAX slice), ``ring`` (the pool is enclosed by a dark myocardial wall),
 ``lax-planes`` (near the line where the 2C and 4C planes meet, from the affines alone), ``body`` (inside the
 body: air is dark and border-connected; on SAX also deep inside it), ``sax-prior`` (a LAX plane: near the SAX
-centre projected on it) and ``centre-prior`` (weak: at most 15 % of a score, a tie-breaker). The per-pixel cues multiply into a per-slice score; its through-slice consensus over the mid
-slices gives the candidates (its peaks), which the ring cue re-ranks; soft cues are floored so that no single one
-can veto a candidate.
+centre projected on it), ``sax-along`` (a LAX plane: the SAX centre's position along the long axis, the image's
+across it, see :mod:`longaxis`) and ``centre-prior`` (weak: at most 15 % of a score, a tie-breaker). The per-pixel
+cues multiply into a per-slice score; its through-slice consensus over the mid slices gives the candidates (its
+peaks), which the ring cue re-ranks; soft cues are floored so that no single one can veto a candidate.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 from CineMALib.localise.body import body_mask, depth_term
 from CineMALib.localise.candidates import consensus, peaks, run_of_slices
 from CineMALib.localise.cues import MAX_FRAMES, cue_maps, normalise
-from CineMALib.localise.planes import lax_geometry
+from CineMALib.localise.longaxis import along_sax_axis
+from CineMALib.localise.planes import lax_geometry, plane_of
 from CineMALib.localise.pool import snap_to_pool
 from CineMALib.localise.ring import enclosure_over
 from CineMALib.localise.result import LOW_CONFIDENCE, LVCandidate, LVLocation, Refiner
@@ -27,7 +29,7 @@ from CineMALib.localise.score import cue_values, decided_by, term_maps
 from CineMALib.study import CineStudy, CineView, voxel_to_world, world_to_voxel
 
 ALL_CUES: tuple[str, ...] = ("blob", "harmonic", "consistency", "ring", "lax-planes", "body", "sax-prior",
-                             "centre-prior")
+                             "sax-along", "centre-prior")
 RING_FLOOR = 0.2
 RIVAL_MM = 30.0
 KEEP_CANDIDATES = 8
@@ -60,7 +62,8 @@ def _sax_centre(view: CineView, study: CineStudy | None, given: np.ndarray | Non
     if given is None:
         if study is None or "sax" not in study:
             return None
-        given = locate_lv_center(study["sax"], study, cues=tuple(c for c in enabled if c != "sax-prior")).center_world
+        given = locate_lv_center(study["sax"], study,
+                                 cues=tuple(c for c in enabled if c not in ("sax-prior", "sax-along"))).center_world
     idx = world_to_voxel(view.affine, np.asarray(given, dtype=float))
     if not all(-0.5 <= idx[a] <= view.shape[a] - 0.5 for a in range(2)) \
             or abs(idx[2]) * view.spacing[2] > SAX_PROJECTION_MAX_MM:
@@ -106,8 +109,24 @@ def locate_lv_center(view: CineView, study: CineStudy | None = None, refine: Ref
         else pixel[..., slices.start:slices.stop].mean(axis=2)
     if float(total.max()) <= 1e-9:
         return _finish(view, _blank(view, "none"), refine)
-    return _finish(view, _choose(view, maps, pixel, total, terms, slices, sax_centre, geometry, enabled),
-                   refine)
+    location = _choose(view, maps, pixel, total, terms, slices, sax_centre, geometry, enabled)
+    if sax_centre is not None and study is not None and "sax" in study and "sax-along" in enabled:
+        location = _along_sax_axis(view, study["sax"], location, sax_centre)
+    return _finish(view, location, refine)
+
+
+def _along_sax_axis(view: CineView, sax: CineView, location: LVLocation, sax_centre: np.ndarray) -> LVLocation:
+    """A LAX plane's centre moved along the LV long axis (the SAX normal) to the SAX centre's level
+    (:mod:`longaxis`); unchanged when the SAX normal leaves the plane or the two disagree."""
+    moved = along_sax_axis(location.center_world, sax_centre, sax.affine[:3, 2], plane_of(view).normal)
+    if moved is None:
+        return location
+    voxel = world_to_voxel(view.affine, moved)
+    voxel[2] = location.center_voxel[2]
+    world = voxel_to_world(view.affine, voxel)
+    first = [replace(location.candidates[0], center_voxel=voxel, center_world=world)] if location.candidates else []
+    return replace(location, center_voxel=voxel, center_world=world, candidates=first + location.candidates[1:],
+                   method=location.method + "+sax-along", cue=location.cue + "+sax-along")
 
 
 def _recurrence(pixel: np.ndarray, p: tuple[int, int], slices: range) -> float:
