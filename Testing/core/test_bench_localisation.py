@@ -59,8 +59,8 @@ def test_every_lax_plane_with_its_sax_stack_within_10_mm(bench, rows) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known (issue 16): the M&Ms2 4C frame without its SAX stack (one frame, no "
-                   "other view, no motion: 75-77 mm, it warns) is not within 10 mm; see benchmarks/README.md")
 def test_localisation_benchmark_meets_the_issue_16_targets(bench, rows) -> None:
+    """Every real case as the data come within 10 mm, >= 95 % of the variants (the M&Ms2 4C frame with its SAX stack
+    withheld is a variant, and misses: 75-77 mm with a low-confidence warning; see benchmarks/README.md)."""
     ok, reasons = bench.verdict(rows)
     assert ok, "; ".join(reasons)
