@@ -1,77 +1,137 @@
-"""End-diastole and end-systole frame selection.
+"""End-diastole and end-systole: the one place that decides which frames they are.
 
-ED/ES follow the official CineMA cine evaluation: ED = argmax, ES = argmin of the per-frame LV blood-pool volume.
-Frames that were not analysed (NaN) are ignored; ties go to the first frame. A user's choice wins over metadata
-(e.g. ACDC ``Info.cfg``, a DICOM tag), which wins over the curve; ``method`` records which source decided each.
+Rule (official CineMA cine evaluation; SCMR): ED = the frame of largest, ES = the frame of smallest LV blood-pool
+volume over the frames actually analysed, unless the user gives a frame (``--ed-frame``/``--es-frame``, the Slicer
+panel). :func:`decide_ed_es` is the only function that applies this rule; everything downstream (measurements,
+reports, plots, the classifier's [ED, ES] input, the Slicer table) takes its :class:`Phases` as input. Frames not
+analysed (NaN) and frames without any LV (value <= 0, e.g. the empty frames of a ``--fast`` result) are never
+chosen automatically; ties go to the first frame. The same rule runs on a stand-in curve when there are no SAX
+labels (the LV length from the long-axis landmarks; the blood-pool area of the image, which picks the two frames the
+fast mode segments), and ``quantity`` names it in the method.
 
-:func:`estimate_ed_es_from_intensity` is the cheap fallback for the fast mode: it tracks the area of the bright
-blood pool around the located LV centre over the cine, so ED/ES can be picked before running the model on every
-frame.
+:func:`estimate_ed_es_from_intensity` computes that blood-pool area curve: it tracks the bright blood pool around the
+located LV centre over the cine, so the fast mode knows which two frames to segment before running the model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import ndimage
 
 from CineMALib.errors import CineMAInputError
-from CineMALib.locate import LVLocation, disk_footprint, locate_lv_center, otsu_threshold
-from CineMALib.study import CineView
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    from CineMALib.locate import LVLocation
+    from CineMALib.study import CineView
+
+#: How a phase was chosen: by the rule, or given by the user.
+AUTOMATIC, GIVEN = "automatic", "given"
 
 
 @dataclass(frozen=True)
-class PhaseSelection:
-    """0-based ED and ES frame indices; ``method`` says what decided each (``ed:<src>,es:<src>``)."""
+class Phases:
+    """The ED/ES decision: 0-based SAX frame indices, the sentence saying how each was chosen, and whether it was
+    automatic or given (``ed_given``/``es_given``); ``warning`` for a suspicious pair (ES volume above ED)."""
 
     ed: int
     es: int
-    method: str
+    ed_method: str
+    es_method: str
+    ed_given: bool = False
+    es_given: bool = False
     warning: str | None = None
-    curve: tuple[float, ...] = ()
+
+    @property
+    def method(self) -> str:
+        return f"ED frame {self.ed} = {self.ed_method}; ES frame {self.es} = {self.es_method}"
+
+    @property
+    def choice(self) -> str:
+        """``automatic``, ``given``, or which phase was given (``ED given, ES automatic``)."""
+        if self.ed_given == self.es_given:
+            return GIVEN if self.ed_given else AUTOMATIC
+        return f"ED {GIVEN if self.ed_given else AUTOMATIC}, ES {GIVEN if self.es_given else AUTOMATIC}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Phases | None:
+        """Back from :meth:`to_dict` (None for None or an older record without the fields)."""
+        if not data or "ed_method" not in data:
+            return None
+        return cls(int(data["ed"]), int(data["es"]), str(data["ed_method"]), str(data["es_method"]),
+                   bool(data.get("ed_given")), bool(data.get("es_given")), data.get("warning"))
 
 
-def _check_index(name: str, value: int, n_frames: int) -> int:
+def check_frame(flag: str, value: int, n_frames: int, where: str | PathLike[str] | None = None) -> int:
+    """``value`` as a 0-based frame index of a cine with ``n_frames`` frames, or an error naming ``where``."""
     index = int(value)
     if not 0 <= index < n_frames:
-        raise CineMAInputError(None, f"{name} frame {value} is out of range: the cine has frames 0..{n_frames - 1}")
+        raise CineMAInputError(where, f"{flag} {value} is out of range: the SAX cine has {n_frames} frames, "
+                                      f"numbered 0..{n_frames - 1} (0-based)")
     return index
 
 
-def find_ed_es(lv_volumes_ml: Sequence[float], ed_override: int | None = None, es_override: int | None = None,
-               metadata_ed: int | None = None, metadata_es: int | None = None) -> PhaseSelection:
-    """ED/ES from an LV volume curve (NaN = frame not analysed), overridable by the user or by metadata.
+def check_given(ed: int | None, es: int | None, n_frames: int,
+                where: str | PathLike[str] | None = None) -> tuple[int | None, int | None]:
+    """Validate user-given ED/ES frames against the cine's frame count (before any model runs)."""
+    ed_i = None if ed is None else check_frame("--ed-frame", ed, n_frames, where)
+    es_i = None if es is None else check_frame("--es-frame", es, n_frames, where)
+    if ed_i is not None and ed_i == es_i:
+        raise CineMAInputError(where, f"--ed-frame and --es-frame are both frame {ed_i}: ED and ES must differ")
+    return ed_i, es_i
 
-    Precedence per phase: user override > metadata > curve (ED argmax, ES argmin, first on ties).
+
+def decide_ed_es(curve: Sequence[float] | np.ndarray, *, ed: int | None = None, es: int | None = None,
+                 quantity: str = "LV volume", given_by: str = "given by the user",
+                 where: str | PathLike[str] | None = None) -> Phases:
+    """ED/ES from a per-frame curve (NaN = not analysed): ED = largest, ES = smallest positive value, unless given.
+
+    A given frame must be an analysed frame (finite value) of the curve; when only one phase is given, the other is
+    chosen among the remaining frames. Errors name ``where`` (the study or label file).
     """
-    curve = np.asarray(lv_volumes_ml, dtype=float).reshape(-1)
-    n = curve.size
+    values = np.asarray(curve, dtype=float).reshape(-1)
+    n = values.size
     if n == 0:
-        raise CineMAInputError(None, "no LV volumes given: cannot choose ED/ES")
-    finite = np.isfinite(curve)
+        raise CineMAInputError(where, f"no {quantity} per frame: cannot choose ED/ES")
+    ed, es = check_given(ed, es, n, where)
+    analysed = np.isfinite(values)
+    for flag, frame in (("--ed-frame", ed), ("--es-frame", es)):
+        if frame is not None and not analysed[frame]:
+            raise CineMAInputError(where, f"{flag} {frame} is not an analysed frame "
+                                          f"(analysed: {np.flatnonzero(analysed).tolist()})")
+    eligible = analysed & (np.where(analysed, values, 0.0) > 0)
+    n_eligible = int(eligible.sum())
     picks: dict[str, tuple[int, str]] = {}
-    for phase, user, meta in (("ed", ed_override, metadata_ed), ("es", es_override, metadata_es)):
-        if user is not None:
-            picks[phase] = (_check_index(phase.upper(), user, n), "user")
-        elif meta is not None:
-            picks[phase] = (_check_index(phase.upper(), meta, n), "metadata")
-        elif finite.any():
-            masked = np.where(finite, curve, -np.inf if phase == "ed" else np.inf)
-            picks[phase] = (int(np.argmax(masked) if phase == "ed" else np.argmin(masked)),
-                            "volume-max" if phase == "ed" else "volume-min")
+    for phase, given, other in (("ED", ed, es), ("ES", es, ed)):
+        if given is not None:
+            picks[phase] = (given, given_by)
+            continue
+        allowed = eligible.copy()
+        if other is not None:
+            allowed[other] = False
+        if not allowed.any():
+            raise CineMAInputError(where, f"no analysed frame with a {quantity} above 0: cannot choose {phase}")
+        if phase == "ED":
+            frame = int(np.argmax(np.where(allowed, values, -np.inf)))
+            picks[phase] = (frame, f"largest {quantity} over {n_eligible} analysed frames (automatic)")
         else:
-            raise CineMAInputError(None, f"no analysed frame has an LV volume: cannot choose {phase.upper()}")
-    (ed, ed_src), (es, es_src) = picks["ed"], picks["es"]
+            frame = int(np.argmin(np.where(allowed, values, np.inf)))
+            picks[phase] = (frame, f"smallest {quantity} over {n_eligible} analysed frames (automatic)")
+    (ed_i, ed_m), (es_i, es_m) = picks["ED"], picks["ES"]
     warning = None
-    if ed == es:
-        warning = f"ED and ES are the same frame ({ed}); ejection fraction will be 0"
-    elif finite[ed] and finite[es] and curve[es] > curve[ed]:
-        warning = (f"LV volume at ES (frame {es}: {curve[es]:.1f} mL) exceeds ED (frame {ed}: {curve[ed]:.1f} mL); "
-                   "check the ED/ES choice")
-    return PhaseSelection(ed=ed, es=es, method=f"ed:{ed_src},es:{es_src}", warning=warning,
-                          curve=tuple(float(v) for v in curve))
+    if ed_i == es_i:
+        warning = f"ED and ES are the same frame ({ed_i}); ejection fraction will be 0"
+    elif values[es_i] > values[ed_i]:
+        warning = (f"{quantity} at ES (frame {es_i}: {values[es_i]:.1f}) exceeds ED (frame {ed_i}: "
+                   f"{values[ed_i]:.1f}); check the ED/ES frames")
+    return Phases(ed_i, es_i, ed_m, es_m, ed is not None, es is not None, warning)
 
 
 def blood_pool_area_curve(view: CineView, location: LVLocation, radius_mm: float = 40.0,
@@ -79,6 +139,10 @@ def blood_pool_area_curve(view: CineView, location: LVLocation, radius_mm: float
     """Per frame, the area (mm^2, summed over up to ``n_slices`` slices around the centre) of the bright
     connected region containing the LV centre, within ``radius_mm``; one threshold for all frames. An opening
     of ``opening_mm`` cuts thin bright bridges (to the RV or atrium through partial-volume septum)."""
+    from scipy import ndimage
+
+    from CineMALib.locate import disk_footprint, otsu_threshold
+
     k0 = int(np.clip(np.rint(location.center_voxel[2]), 0, view.shape[2] - 1))
     half = n_slices // 2
     ks = [k for k in range(k0 - half, k0 + half + 1) if 0 <= k < view.shape[2]]
@@ -107,15 +171,19 @@ def blood_pool_area_curve(view: CineView, location: LVLocation, radius_mm: float
     return areas
 
 
-def estimate_ed_es_from_intensity(view: CineView, location: LVLocation | None = None) -> PhaseSelection:
-    """Cheap ED/ES guess without the model: largest and smallest blood-pool area around the LV centre."""
+def estimate_ed_es_from_intensity(view: CineView, location: LVLocation | None = None, *, ed: int | None = None,
+                                  es: int | None = None) -> Phases:
+    """ED/ES without the model, by :func:`decide_ed_es` on the blood-pool area around the LV centre (the fast mode
+    segments these two frames; a given frame is kept)."""
+    from CineMALib.locate import locate_lv_center
+
     if view.n_frames < 2:
         raise CineMAInputError(None, f"view {view.name!r} has one frame: ED/ES need a cine")
     location = location or locate_lv_center(view)
     areas = blood_pool_area_curve(view, location)
-    ed, es = int(np.argmax(areas)), int(np.argmin(areas))
-    warning = None
-    if areas[ed] <= 0 or (areas[ed] - areas[es]) / areas[ed] < 0.1:
-        warning = "blood-pool area barely changes over the cine: the ED/ES guess from intensity is unreliable"
-    return PhaseSelection(ed=ed, es=es, method="ed:intensity-area,es:intensity-area", warning=warning,
-                          curve=tuple(float(a) for a in areas))
+    pick = decide_ed_es(areas, ed=ed, es=es, quantity="LV blood-pool area in the image (intensity proxy)")
+    big, small = float(np.max(areas)), float(np.min(areas))
+    if big <= 0 or (big - small) / big < 0.1:
+        pick = replace(pick, warning="blood-pool area barely changes over the cine: the ED/ES guess from intensity "
+                                     "is unreliable")
+    return pick

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from CineMALib.phases import Phases
+
 #: Landmark order used by the CineMA landmark models (points 1, 2 = mitral annulus hinges, 3 = LV apex).
 LANDMARK_NAMES: dict[str, tuple[str, ...]] = {
     "lax_2c": ("mitral_anterior", "mitral_inferior", "apex"),
@@ -50,7 +52,12 @@ class ModelScore:
 
 @dataclass
 class AnalysisResults:
-    """All outputs of one study's analysis; ``ed_frame``/``es_frame`` are 0-based indices into the SAX cine."""
+    """All outputs of one study's analysis; ``ed_frame``/``es_frame`` are 0-based indices into the SAX cine.
+
+    ``phases`` is the analysis' one ED/ES decision (:func:`~CineMALib.phases.decide_ed_es`), which measurement and
+    reports take as given; ``ed_frame``/``es_frame``/``phase_method`` mirror it (set both with :meth:`decide`).
+    Results without ``phases`` (e.g. labels read back from an edited Slicer scene) are decided when measured.
+    """
 
     study_id: str
     views: dict[str, ViewResult] = field(default_factory=dict)
@@ -59,3 +66,9 @@ class AnalysisResults:
     phase_method: str = ""
     scores: list[ModelScore] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
+    phases: Phases | None = None
+
+    def decide(self, phases: Phases) -> None:
+        """Record the ED/ES decision (and its mirror fields)."""
+        self.phases = phases
+        self.ed_frame, self.es_frame, self.phase_method = phases.ed, phases.es, phases.method

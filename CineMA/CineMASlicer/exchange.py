@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from CineMALib.phases import Phases
 from CineMALib.results import AnalysisResults, ModelScore, ViewResult
 from CineMALib.study import CineStudy, CineView, StudyMetadata
 
@@ -56,6 +57,7 @@ def save_results(results: AnalysisResults, path: str | Path) -> Path:
         views[name] = {"analysed_frames": list(view.analysed_frames), "landmarks": list(view.landmarks_world)}
     meta = {"study_id": results.study_id, "views": views, "ed_frame": results.ed_frame, "es_frame": results.es_frame,
             "phase_method": results.phase_method, "provenance": results.provenance,
+            "phases": results.phases.to_dict() if results.phases is not None else None,
             "scores": [asdict(score) for score in results.scores]}
     np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
     return Path(path)
@@ -71,4 +73,4 @@ def load_results(path: str | Path) -> AnalysisResults:
             views[name] = ViewResult(name, arrays[f"{name}.affine"], labels, tuple(info["analysed_frames"]), landmarks)
     scores = [ModelScore(**{**s, "seeds": tuple(s["seeds"])}) for s in meta["scores"]]
     return AnalysisResults(meta["study_id"], views, meta["ed_frame"], meta["es_frame"], meta["phase_method"], scores,
-                           meta["provenance"])
+                           meta["provenance"], Phases.from_dict(meta.get("phases")))

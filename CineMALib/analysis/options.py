@@ -48,6 +48,8 @@ class AnalysisOptions:
     orifice just below and cut it beyond the annulus that the 2C/4C landmarks give.
     ``lv_center``: a user-given LV centre (R, A, S world mm) for the SAX model window; the automatic search, its
     verification and the gate's retries are then skipped (the Slicer module passes its LV-centre markup point here).
+    ``ed_frame``/``es_frame``: user-given 0-based SAX frames for ED/ES (None: largest/smallest LV volume, see
+    :func:`~CineMALib.phases.decide_ed_es`); in fast mode the given frames are the ones segmented.
     """
 
     weights: str = "official"
@@ -60,8 +62,15 @@ class AnalysisOptions:
     heads: tuple[str, ...] = HEADS
     basal_check: bool = True
     lv_center: tuple[float, float, float] | None = None
+    ed_frame: int | None = None
+    es_frame: int | None = None
 
     def __post_init__(self) -> None:
+        for flag, frame in (("ed_frame", self.ed_frame), ("es_frame", self.es_frame)):
+            if frame is not None and (isinstance(frame, bool) or not isinstance(frame, int) or frame < 0):
+                raise OptionsError(f"{flag} {frame!r}: must be a 0-based frame index (0, 1, ...) or None (automatic)")
+        if self.ed_frame is not None and self.ed_frame == self.es_frame:
+            raise OptionsError(f"ed_frame and es_frame are both {self.ed_frame}: ED and ES must be different frames")
         if self.lv_center is not None:
             try:
                 centre = tuple(float(v) for v in self.lv_center)

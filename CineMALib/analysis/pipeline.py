@@ -2,10 +2,12 @@
 
 Order (each step a plain call on plain data): locate the LV centre (or take the user's) -> verify the best few
 candidates by segmenting a crop at each (:mod:`~CineMALib.analysis.verify`) -> SAX model grid -> SAX segmentation
-(all frames, or in fast mode only ED and ES found from an intensity proxy) -> ED/ES -> plausibility gate, retrying at
+(all frames, or in fast mode only ED and ES: the user's frames, else found from an intensity proxy) -> ED/ES
+(:func:`~CineMALib.phases.decide_ed_es`, the user's frames win) -> plausibility gate, retrying at
 the next verified candidate (:mod:`~CineMALib.analysis.gate`) -> LAX-4C segmentation -> landmark tracking on
 LAX 2C/4C -> end-slice checks of the SAX labels against the long-axis views (re-threshold and trim against the 4C
-labels, cut at the mitral annulus from the landmarks; then ED/ES again) -> classification and EF regression from the
+labels, cut at the mitral annulus from the landmarks; ED/ES decided again only if they changed labels) ->
+classification and EF regression from the
 [ED, ES] pair. Heads are loaded one at a time and released after use, so peak memory is one head's weights plus one
 batch. Optional heads whose checkpoints are absent for the chosen weights are skipped and the reason recorded in
 ``provenance``; the SAX segmentation is required.
@@ -47,6 +49,7 @@ from CineMALib.labels import LV, MYO, RV
 from CineMALib.locate import locate_lv_center
 from CineMALib.measure.longaxis import lax_frame
 from CineMALib.measure.placement import format_ras
+from CineMALib.phases import check_given
 from CineMALib.preprocess import ModelGrid, lax_model_grid
 from CineMALib.results import AnalysisResults, ModelScore, ViewResult
 from CineMALib.study import CineStudy
@@ -256,6 +259,7 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
     """
     options = options or AnalysisOptions()
     _check_study(study)
+    check_given(options.ed_frame, options.es_frame, study["sax"].n_frames, study.source or study.study_id)
     run = _Run(study, options, select_device(options.device), progress, cancel, scorer=scorer or score_segmentation)
     sax = study["sax"]
     user = options.lv_center is not None
@@ -287,15 +291,16 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
     _record_window(run, "sax", sax_run.grid)
     labels, grid, frames, estimate, store = sax_run.labels, sax_run.grid, sax_run.frames, sax_run.estimate, sax_run.store
     loc = sax_run.loc
-    ed, es, method = sax_run.ed, sax_run.es, sax_run.method
-    results = AnalysisResults(study_id=study.study_id, ed_frame=ed, es_frame=es, phase_method=method)
+    results = AnalysisResults(study_id=study.study_id)
+    results.decide(sax_run.phases)
+    ed, es = sax_run.ed, sax_run.es
     if labels is not None:
         results.views["sax"] = ViewResult("sax", sax.affine.copy(), labels, tuple(frames))
     centre = lv_centroid_world(labels[..., ed], sax.affine) if labels is not None else None
     _lax_views(run, results, loc.center_world if centre is None else centre, ed, es)
     if labels is not None and options.basal_check and run.timed("end-slice checks", lambda: _end_slice_checks(
             run, results, frames, store)):
-        results.ed_frame, results.es_frame, results.phase_method = sax_phases(run, labels, frames, estimate, loc)
+        results.decide(sax_phases(run, labels, frames, estimate, loc))  # the labels changed: decide on the final ones
     if labels is not None:
         _coverage_check(run, results)
     results.scores = _scores(run, grid, results.ed_frame, results.es_frame)

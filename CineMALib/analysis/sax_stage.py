@@ -21,7 +21,7 @@ from CineMALib.analysis.verify import VERIFY_FRAME, Verification, candidate_cent
 from CineMALib.analysis.weights import HeadModels
 from CineMALib.infer import check_cancel
 from CineMALib.locate import LVLocation
-from CineMALib.phases import PhaseSelection, estimate_ed_es_from_intensity, find_ed_es
+from CineMALib.phases import Phases, decide_ed_es, estimate_ed_es_from_intensity
 from CineMALib.preprocess import ModelGrid, sax_model_grid
 from CineMALib.study import CineView, world_to_voxel
 
@@ -52,24 +52,27 @@ def segment_sax(run: Any, head: HeadModels, grid: ModelGrid, frames: Sequence[in
     return labels, grid, centre
 
 
+#: How a user-given ED/ES frame is described in the method of every ED/ES-dependent number.
+GIVEN_BY = "given by the user (--ed-frame/--es-frame or the Slicer panel)"
+
+
 def sax_phases(run: Any, labels: np.ndarray | None, frames: Sequence[int],
-               estimate: PhaseSelection | None, loc: LVLocation) -> tuple[int, int, str]:
-    """ED/ES = max/min segmented LV volume over the analysed frames (in fast mode those are the two frames the
-    intensity proxy chose); without SAX labels, the intensity proxy alone."""
+               estimate: Phases | None, loc: LVLocation) -> Phases:
+    """The ED/ES decision (:func:`~CineMALib.phases.decide_ed_es`) on the segmented LV volumes of the analysed
+    frames (in fast mode the two frames the intensity proxy or the user chose), with the user's frames from the
+    options; without SAX labels, on the intensity proxy alone."""
     sax = run.study["sax"]
+    given = {"ed": run.options.ed_frame, "es": run.options.es_frame}
     if sax.n_frames == 1:
-        return 0, 0, "single-frame study: ED = ES = frame 0"
+        return Phases(0, 0, "single-frame study", "single-frame study")
     if labels is not None and len(frames) >= 2:
-        pick = find_ed_es(lv_volumes_ml(labels, float(np.prod(sax.spacing)) / 1000.0, frames))
-        method = f"ED = max, ES = min segmented LV volume over {len(frames)} analysed frames"
-        if estimate is not None:
-            method += " (fast mode: frames chosen from the LV blood-pool area over the cine)"
+        volumes = lv_volumes_ml(labels, float(np.prod(sax.spacing)) / 1000.0, frames)
+        pick = decide_ed_es(volumes, given_by=GIVEN_BY, quantity="segmented LV volume", **given)
     else:
-        pick = estimate or estimate_ed_es_from_intensity(sax, loc)
-        method = "ED/ES from the LV blood-pool area over the cine (intensity proxy)"
+        pick = estimate or estimate_ed_es_from_intensity(sax, loc, **given)
     if pick.warning:
         run.provenance["phase warning"] = pick.warning
-    return pick.ed, pick.es, method
+    return pick
 
 
 @dataclass
@@ -80,12 +83,18 @@ class SaxRun:
     grid: ModelGrid
     labels: np.ndarray | None
     frames: list[int]
-    estimate: PhaseSelection | None
-    ed: int
-    es: int
-    method: str
+    estimate: Phases | None
+    phases: Phases
     store: EndSliceProbabilities
     loc: LVLocation
+
+    @property
+    def ed(self) -> int:
+        return self.phases.ed
+
+    @property
+    def es(self) -> int:
+        return self.phases.es
 
 
 def sax_at(run: Any, head: HeadModels | None, attempt: Attempt, loc: LVLocation) -> SaxRun:
@@ -94,8 +103,7 @@ def sax_at(run: Any, head: HeadModels | None, attempt: Attempt, loc: LVLocation)
     sax = run.study["sax"]
     centre = np.asarray(attempt.centre_world, dtype=float)
     here = replace(loc, center_world=centre, center_voxel=world_to_voxel(sax.affine, centre))
-    estimate = estimate_ed_es_from_intensity(sax, here) if run.options.fast and sax.n_frames > 1 else None
-    frames = sorted({estimate.ed, estimate.es}) if estimate is not None else list(range(sax.n_frames))
+    frames, estimate = fast_frames(run, here)
     grid = sax_model_grid(sax, centre)
     if grid.warning:
         run.provenance["sax window"] = grid.warning
@@ -103,8 +111,23 @@ def sax_at(run: Any, head: HeadModels | None, attempt: Attempt, loc: LVLocation)
     labels, store = None, EndSliceProbabilities()
     if head is not None:
         labels, grid, centre = segment_sax(run, head, grid, frames, centre, store)
-    ed, es, method = sax_phases(run, labels, frames, estimate, here)
-    return SaxRun(centre, grid, labels, frames, estimate, ed, es, method, store, here)
+    return SaxRun(centre, grid, labels, frames, estimate, sax_phases(run, labels, frames, estimate, here), store,
+                  here)
+
+
+def fast_frames(run: Any, loc: LVLocation) -> tuple[list[int], Phases | None]:
+    """The SAX frames to segment, and the intensity proxy's pick: every frame; in fast mode the user's ED/ES
+    frames, completed by the intensity proxy for a phase not given."""
+    sax, options = run.study["sax"], run.options
+    if not options.fast or sax.n_frames < 2:
+        return list(range(sax.n_frames)), None
+    if options.ed_frame is not None and options.es_frame is not None:
+        run.provenance["fast mode frames"] = "the user's ED and ES frames"
+        return sorted({options.ed_frame, options.es_frame}), None
+    estimate = estimate_ed_es_from_intensity(sax, loc, ed=options.ed_frame, es=options.es_frame)
+    run.provenance["fast mode frames"] = (f"ED {estimate.ed} ({estimate.ed_method}), ES {estimate.es} "
+                                          f"({estimate.es_method})")
+    return sorted({estimate.ed, estimate.es}), estimate
 
 
 def verify_at_candidates(run: Any, head: HeadModels, loc: LVLocation) -> Verification:

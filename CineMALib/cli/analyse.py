@@ -21,6 +21,7 @@ from CineMALib.analysis.manifest import Manifest, read_manifest
 from CineMALib.analysis.options import HEADS, AnalysisOptions, OptionsError
 from CineMALib.analysis.outputs import study_folder_name, write_cohort_tables, write_study_outputs
 from CineMALib.analysis.pipeline import REVIEW
+from CineMALib.cli.phases import add_phase_arguments
 from CineMALib.errors import CineMAError, CineMAInputError
 from CineMALib.exchange.from_analysis import record_and_export
 from CineMALib.infer import DEVICE_CHOICES
@@ -62,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="per-study LV centres for a cohort: a CSV with columns study,R,A,S (study = the INPUT as "
                              "given, its file/folder name, or the study id); studies not listed are located "
                              "automatically")
+    add_phase_arguments(parser, "the frames analysed in --fast mode; the same index for every INPUT of a cohort")
     parser.add_argument("--dicom", action="store_true",
                         help="also write seg_<view>.dcm (DICOM SEG) and sr.dcm (TID 1500 report) into each study's "
                              "folder; needs DICOM input")
@@ -82,7 +84,8 @@ def options_from_args(args: argparse.Namespace) -> AnalysisOptions:
     """Validated analysis options (a bad choice fails here, before any model runs)."""
     return AnalysisOptions(weights=args.weights, datasets=_datasets(args.dataset), seed=args.seed,
                            ensemble=args.ensemble, device=args.device, fast=args.fast, batch_size=args.batch_size,
-                           heads=tuple(args.heads), basal_check=not args.no_basal_check)
+                           heads=tuple(args.heads), basal_check=not args.no_basal_check,
+                           ed_frame=args.ed_frame, es_frame=args.es_frame)
 
 
 def centre_source(args: argparse.Namespace, n_inputs: int) -> tuple[CentreFor | None, Manifest | None]:

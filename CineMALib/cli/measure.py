@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from CineMALib.cli.phases import add_phase_arguments
 from CineMALib.errors import CineMAInputError
 from CineMALib.labels import LABEL_MAPS, to_cinema_labels
-from CineMALib.measure import Report, measure_labels
+from CineMALib.measure import ED_ES_KEY, Report, measure_labels
 from CineMALib.measure.bsa import FORMULAS
 from CineMALib.measure.labelio import read_label_file, read_volume_file
 from CineMALib.report import write_outputs, write_overlay_plot
@@ -29,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--es", type=Path, help="3-D end-systole SAX label file (same grid as --ed)")
     src.add_argument("--labels", type=Path, help="one 4-D (x, y, z, t) SAX label file, or a DICOM SEG of the SAX cine "
                                                  "(seg_sax.dcm, or another tool's; its frames present are measured)")
-    src.add_argument("--ed-frame", type=int, help="0-based ED frame (4-D: default max LV volume; pair: reported only)")
-    src.add_argument("--es-frame", type=int, help="0-based ES frame (4-D: default min LV volume; pair: reported only)")
+    add_phase_arguments(src, "empty (unlabelled) frames are never chosen; with --ed/--es the numbers are only the "
+                             "cine frames to report")
     parser.add_argument("--label-map", choices=sorted(LABEL_MAPS), default="cinema",
                         help="label values of the files (cinema/acdc: 1 RV 2 MYO 3 LV; mnms/ukbb: 1 LV 2 MYO 3 RV)")
     parser.add_argument("--image", type=Path, nargs="+", metavar="IMAGE",
@@ -122,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = measure_labels(labels, affine, label_map=args.label_map, ed=args.ed_frame, es=args.es_frame,
                                     metadata=metadata, study_id=args.study_id or _study_id(source),
-                                    bsa_formula=args.bsa_formula, analysed_frames=args.analysed)
+                                    bsa_formula=args.bsa_formula, analysed_frames=args.analysed,
+                                    given_by="given by the user (--ed-frame/--es-frame)")
         except CineMAInputError as err:  # name the file when the library could not
             raise (CineMAInputError(source, err.problem) if err.path is None else err) from None
         extra = (_overlay(args, labels, report, args.out),) if args.image else ()
@@ -136,5 +138,5 @@ def run(args: argparse.Namespace) -> int:
     for key in ("LVEDV (mL)", "LVESV (mL)", "LVEF (%)", "LVM (g)", "RVEDV (mL)", "RVESV (mL)", "RVEF (%)"):
         row = report.get(key)
         print(f"{key:12s} {row.formatted() if row else 'n/a'}")
-    print(f"ED frame {report.ed_frame}, ES frame {report.es_frame}; wrote {', '.join(sorted(written))} to {args.out}")
+    print(f"ED frame {report.ed_frame}, ES frame {report.es_frame} ({report.provenance.get(ED_ES_KEY, '')}); wrote {', '.join(sorted(written))} to {args.out}")
     return 0

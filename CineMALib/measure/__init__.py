@@ -15,18 +15,20 @@ from CineMALib.labels import LABEL_MAPS, to_cinema_labels
 from CineMALib.measure.bsa import bsa_rows
 from CineMALib.measure.function import heart_rate, lv_mass_row, output_rows, ventricle_rows, volume_method
 from CineMALib.measure.longaxis import long_axis_rows, phases_from_length
-from CineMALib.measure.phases import Phases, select_phases
 from CineMALib.measure.placement import heart_review, placement_rows
 from CineMALib.measure.reference import apply_references
 from CineMALib.measure.report import Measurement, Report
 from CineMALib.measure.scores import score_rows
 from CineMALib.measure.volumes import StackGeometry, stack_geometry, volume_curves
+from CineMALib.phases import Phases, decide_ed_es
 from CineMALib.results import AnalysisResults, ModelScore
 from CineMALib.study import CineStudy, StudyMetadata
 
 __all__ = ["Measurement", "Report", "measure_labels", "measure_study", "label_note"]
 
 Landmarks = dict[str, dict[str, np.ndarray]]
+#: Provenance key saying how ED/ES were chosen (automatic or given) and by what.
+ED_ES_KEY = "ED/ES"
 NAMES = {1: "RV", 2: "MYO", 3: "LV"}
 
 
@@ -50,9 +52,17 @@ def _to_cinema(labels: np.ndarray, label_map: str) -> np.ndarray:
     return labels if label_map == "cinema" else to_cinema_labels(labels, label_map)
 
 
+def labelled_frames(labels: np.ndarray) -> tuple[int, ...]:
+    """Frames of a 4-D label cine that hold any label: a file does not say which frames were analysed (a ``--fast``
+    result leaves the others empty), and an empty frame must never be taken for ED or ES."""
+    arr = np.asarray(labels)
+    return tuple(int(t) for t in np.flatnonzero(arr.reshape(-1, arr.shape[-1]).any(axis=0)))
+
+
 def _curves_for(labels: np.ndarray | Sequence[np.ndarray], affine: np.ndarray, label_map: str,
                 ed: int | None, es: int | None, analysed: Sequence[int] | None):
-    """(curves over cine frames, ED, ES, who chose them, n cine frames or None) for a 4-D cine or an ED/ES pair."""
+    """(curves over cine frames, the pair's Phases or None, n cine frames or None) for a 4-D cine or an ED/ES
+    pair; a 4-D cine without ``analysed`` counts its labelled frames as analysed."""
     if isinstance(labels, (tuple, list)):
         if len(labels) != 2 or any(np.ndim(a) != 3 for a in labels):
             raise CineMAInputError(None, "an ED/ES pair must be two 3-D (x, y, z) label arrays")
@@ -65,27 +75,39 @@ def _curves_for(labels: np.ndarray | Sequence[np.ndarray], affine: np.ndarray, l
         curves = {k: np.full(max(ed_i, es_i) + 1, np.nan) for k in pair}
         for k, v in pair.items():
             curves[k][[ed_i, es_i]] = v
-        return curves, ed_i, es_i, "given as the ED / ES label volume", None
+        return curves, Phases(ed_i, es_i, "given as the ED label file", "given as the ES label file", True, True), None
     arr = np.asarray(labels)
     if arr.ndim != 4:
         raise CineMAInputError(None, f"expected 4-D (x, y, z, t) labels or an (ED, ES) pair, got shape {arr.shape}")
+    if not analysed:
+        analysed = labelled_frames(arr)
+        if not analysed:
+            raise CineMAInputError(None, "every frame of the labels is empty: nothing to measure")
     curves = volume_curves(_to_cinema(arr, label_map), affine, analysed)
-    return curves, ed, es, "given by the caller", arr.shape[3]
+    return curves, None, arr.shape[3]
 
 
 def measure_labels(labels: np.ndarray | Sequence[np.ndarray], affine: np.ndarray, *, label_map: str = "cinema",
                    ed: int | None = None, es: int | None = None, landmarks: Landmarks | None = None,
                    metadata: StudyMetadata | None = None, trigger_times_ms: np.ndarray | None = None,
                    analysed_frames: Sequence[int] | None = None, scores: Sequence[ModelScore] = (),
-                   study_id: str = "study", bsa_formula: str = "mosteller") -> Report:
+                   study_id: str = "study", bsa_formula: str = "mosteller", phases: Phases | None = None,
+                   given_by: str = "given by the user") -> Report:
     """Measure SAX labels: a 4-D cine (x, y, z, t) or an (ED, ES) pair of 3-D arrays on one grid.
 
-    ED/ES default to max/min LV volume over analysed frames; ``ed``/``es`` override (for a pair they are only the
-    cine frame numbers to report and to index ``landmarks``; the pair's order defines ED and ES).
+    ED/ES: ``phases`` when the caller already decided (the analysis), else
+    :func:`~CineMALib.phases.decide_ed_es` on the LV volumes of the analysed (labelled) frames, with ``ed``/``es``
+    as the user's override (for a pair they are only the cine frame numbers to report and to index ``landmarks``;
+    the pair's order defines ED and ES).
     """
     metadata = metadata or StudyMetadata()
-    curves, ed, es, given_by, n_frames = _curves_for(labels, affine, label_map, ed, es, analysed_frames)
-    phases = select_phases(curves["LV"], ed, es, given_by)
+    curves, pair, n_frames = _curves_for(labels, affine, label_map, ed, es, analysed_frames)
+    if pair is not None:
+        phases = pair
+    elif phases is not None:
+        _check_decision(phases, curves["LV"])
+    else:
+        phases = decide_ed_es(curves["LV"], ed=ed, es=es, given_by=given_by)
     geometry = stack_geometry(affine)
     report = _report(study_id, label_map, phases, curves, trigger_times_ms)
     rows = _function_rows(curves, phases, geometry, label_map, metadata, trigger_times_ms,
@@ -99,11 +121,21 @@ def measure_labels(labels: np.ndarray | Sequence[np.ndarray], affine: np.ndarray
     return report
 
 
+def _check_decision(phases: Phases, lv_ml: np.ndarray) -> None:
+    """A decision taken elsewhere must name analysed frames of these labels."""
+    for name, frame in (("ED", phases.ed), ("ES", phases.es)):
+        if not (0 <= frame < lv_ml.size and np.isfinite(lv_ml[frame])):
+            raise CineMAInputError(None, f"{name} frame {frame} is not an analysed frame of the labels "
+                                         f"(analysed: {np.flatnonzero(np.isfinite(lv_ml)).tolist()})")
+
+
 def measure_study(results: AnalysisResults, study_or_metadata: CineStudy | StudyMetadata | None = None, *,
                   ed: int | None = None, es: int | None = None, bsa_formula: str = "mosteller") -> Report:
     """Measure an analysis: SAX labels (if any) for volumes, LAX landmarks for long-axis function, model scores.
 
-    Without SAX labels, ED/ES fall back to ``ed``/``es``, else the analysis' frames, else max/min LV length.
+    ED/ES: the user's ``ed``/``es`` when given (the other phase by the rule), else the analysis' decision
+    (``results.phases``), else :func:`~CineMALib.phases.decide_ed_es` on these labels (e.g. labels read back from
+    the Slicer scene after edits). Without SAX labels: the analysis' frames, else max/min LV length.
     """
     study = study_or_metadata if isinstance(study_or_metadata, CineStudy) else None
     metadata = study.metadata if study else (study_or_metadata or StudyMetadata())
@@ -111,17 +143,17 @@ def measure_study(results: AnalysisResults, study_or_metadata: CineStudy | Study
     landmarks = {name: vr.landmarks_world for name, vr in results.views.items() if vr.landmarks_world}
     sax = results.views.get("sax")
     if sax is not None and sax.labels is not None:
+        decided = results.phases if ed is None and es is None else None
         report = measure_labels(sax.labels, sax.affine, ed=ed, es=es, landmarks=landmarks, metadata=metadata,
                                 trigger_times_ms=times, analysed_frames=sax.analysed_frames, scores=results.scores,
-                                study_id=results.study_id, bsa_formula=bsa_formula)
+                                study_id=results.study_id, bsa_formula=bsa_formula, phases=decided)
         pairs = (("ED", report.ed_frame, results.ed_frame), ("ES", report.es_frame, results.es_frame))
         for name, ours, theirs in pairs:
             if theirs is not None and theirs != ours:
                 report.notes.append(f"the analysis set {name} frame {theirs} ({results.phase_method or 'no method'}); "
                                     f"measurements use frame {ours}")
     else:
-        phases = _lax_phases(landmarks, ed if ed is not None else results.ed_frame,
-                             es if es is not None else results.es_frame, results.phase_method)
+        phases = _lax_phases(landmarks, ed, es, results)
         report = _report(results.study_id, "cinema", phases, {}, times)
         report.notes.append("no short-axis labels: volumes, mass and ejection fractions not measured")
         _finish(report, _phase_rows(phases), landmarks, phases, None, metadata, results.scores, bsa_formula)
@@ -133,10 +165,15 @@ def measure_study(results: AnalysisResults, study_or_metadata: CineStudy | Study
     return report
 
 
-def _lax_phases(landmarks: Landmarks, ed: int | None, es: int | None, given_by: str) -> Phases:
+def _lax_phases(landmarks: Landmarks, ed: int | None, es: int | None, results: AnalysisResults) -> Phases:
     if ed is not None and es is not None:
-        return Phases(int(ed), int(es), given_by or "set by the analysis", given_by or "set by the analysis")
-    found = phases_from_length(landmarks)
+        return Phases(int(ed), int(es), "given by the user", "given by the user", True, True)
+    if results.phases is not None and ed is None and es is None:
+        return results.phases
+    if results.ed_frame is not None and results.es_frame is not None and ed is None and es is None:
+        how = results.phase_method or "set by the analysis"
+        return Phases(int(results.ed_frame), int(results.es_frame), how, how)
+    found = phases_from_length(landmarks, ed=ed, es=es)
     if found is None:
         raise CineMAInputError(None, "no short-axis labels, no ED/ES frames and no long-axis landmarks to find them")
     return found
@@ -146,7 +183,7 @@ def _report(study_id: str, label_map: str, phases: Phases, curves: dict[str, np.
             times: np.ndarray | None) -> Report:
     return Report(study_id=study_id, label_map=label_map, ed_frame=phases.ed, es_frame=phases.es, curves_ml=curves,
                   frame_times_ms=None if times is None else np.asarray(times, dtype=float),
-                  provenance={"label map": label_note(label_map)})
+                  provenance={"label map": label_note(label_map), ED_ES_KEY: f"{phases.choice}: {phases.method}"})
 
 
 def _phase_rows(phases: Phases) -> list[Measurement]:

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from CineMALib.measure.phases import Phases
+from CineMALib.phases import Phases
 from CineMALib.measure.report import Measurement
 from CineMALib.measure.volumes import StackGeometry
 

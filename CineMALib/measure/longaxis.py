@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from CineMALib.measure.phases import Phases
+from CineMALib.phases import Phases, decide_ed_es
 from CineMALib.measure.report import Measurement
 from CineMALib.results import TRICUSPID_LATERAL
 
@@ -149,15 +149,15 @@ def _tapse_rows(tapse: tuple[float, float] | None, both: tuple[int, int], frame_
     ]
 
 
-def phases_from_length(landmarks: dict[str, dict[str, np.ndarray]]) -> Phases | None:
-    """ED/ES as max/min LV length of the 4-chamber (else 2-chamber) view, for studies without SAX labels."""
+def phases_from_length(landmarks: dict[str, dict[str, np.ndarray]], ed: int | None = None,
+                       es: int | None = None) -> Phases | None:
+    """ED/ES by the one rule (:func:`~CineMALib.phases.decide_ed_es`) on the LV length of the 4-chamber (else
+    2-chamber) view, for studies without SAX labels; a given ``ed``/``es`` is kept."""
     for view in ("lax_4c", "lax_2c"):
         points = landmarks.get(view, {})
         if APEX not in points:
             continue
         lengths = np.array([(a[0] if (a := _view_axis(points, t)) else np.nan) for t in range(len(points[APEX]))])
         if np.isfinite(lengths).sum() >= 2:
-            ed, es = int(np.nanargmax(lengths)), int(np.nanargmin(lengths))
-            return Phases(ed, es, f"max LV length in {view} (no SAX labels)",
-                          f"min LV length in {view} (no SAX labels)")
+            return decide_ed_es(lengths, ed=ed, es=es, quantity=f"LV length in {view} (no SAX labels)")
     return None

@@ -29,6 +29,8 @@ METHOD_COLUMNS: dict[str, str] = {
     "MAPSE longitudinal method": "MAPSE longitudinal (mm)", "TAPSE method": "TAPSE (mm)",
     "TAPSE longitudinal method": "TAPSE longitudinal (mm)",
 }
+#: automatic / given (which phase) for the study's ED/ES frames; the provenance key the measurement writes.
+ED_ES_COLUMN = "ED/ES"
 LONG_COLUMNS: tuple[str, ...] = ("study", "measure", "value", "unit", "method", "phase", "frame", "citation", "flag")
 
 
@@ -42,13 +44,13 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 def report_header(reports: Sequence[Report]) -> list[str]:
     """study, the fixed columns, any extra value columns (``P(<class>)``, model outputs) in first-seen order,
-    then label map, method columns, flags and notes."""
+    then label map, ED/ES (automatic or given), method columns, flags and notes."""
     extra: dict[str, None] = {}
     for report in reports:
         for column in report.columns():
             if column not in FIXED_COLUMNS:
                 extra[column] = None
-    return ["study", *FIXED_COLUMNS, *extra, "label map", *METHOD_COLUMNS, "flags", "notes"]
+    return ["study", *FIXED_COLUMNS, *extra, "label map", ED_ES_COLUMN, *METHOD_COLUMNS, "flags", "notes"]
 
 
 def report_row(report: Report, header: Sequence[str]) -> list[str]:
@@ -56,6 +58,7 @@ def report_row(report: Report, header: Sequence[str]) -> list[str]:
     columns = report.columns()
     methods = {name: columns[src].method if src in columns else "" for name, src in METHOD_COLUMNS.items()}
     special = {"study": report.study_id, "label map": report.provenance.get("label map", report.label_map),
+               ED_ES_COLUMN: report.provenance.get(ED_ES_COLUMN, "").partition(":")[0],
                "flags": " | ".join(report.flags()), "notes": " | ".join(report.notes), **methods}
     return [special[h] if h in special else (columns[h].formatted() if h in columns else "n/a") for h in header]
 

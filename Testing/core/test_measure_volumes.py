@@ -7,7 +7,7 @@ import pytest
 
 from CineMALib.errors import CineMAInputError
 from CineMALib.measure import measure_labels
-from CineMALib.measure.phases import select_phases
+from CineMALib.phases import decide_ed_es
 from CineMALib.measure.volumes import stack_geometry, volume_curves
 
 
@@ -68,7 +68,7 @@ def test_unanalysed_frames_are_nan_and_ignored_for_ed_es():
     labels[..., 6] = 3  # a huge LV in a frame that was not analysed must not become ED
     curves = volume_curves(labels, np.eye(4), analysed_frames=(0, 2, 3, 5))
     assert np.isnan(curves["LV"][[1, 4, 6]]).all() and np.isfinite(curves["LV"][[0, 2, 3, 5]]).all()
-    phases = select_phases(curves["LV"])
+    phases = decide_ed_es(curves["LV"])
     lv = curves["LV"]
     assert phases.ed == int(np.nanargmax(lv)) and phases.ed != 6
     assert phases.es == int(np.nanargmin(lv))
@@ -77,10 +77,10 @@ def test_unanalysed_frames_are_nan_and_ignored_for_ed_es():
 
 def test_ed_es_override_and_rejection_of_unanalysed_frame():
     curves = volume_curves(random_cine(2), np.eye(4), analysed_frames=(0, 1, 2))
-    phases = select_phases(curves["LV"], ed=1, es=2)
+    phases = decide_ed_es(curves["LV"], ed=1, es=2)
     assert (phases.ed, phases.es) == (1, 2) and "given" in phases.method
     with pytest.raises(CineMAInputError, match="not an analysed frame"):
-        select_phases(curves["LV"], ed=5)
+        decide_ed_es(curves["LV"], ed=5)
 
 
 def test_rv_taken_at_lv_defined_frames():
@@ -118,4 +118,4 @@ def test_method_states_pitch_labels_and_phase_rule():
     report = measure_labels(random_cine(6), oblique_affine())
     method = report.get("LVEDV (mL)").method
     assert "1.25x1.50 mm x 10.00 mm slice pitch" in method
-    assert "CineMA labels" in method and f"ED frame {report.ed_frame} = max LV volume" in method
+    assert "CineMA labels" in method and f"ED frame {report.ed_frame} = largest LV volume" in method

@@ -1,4 +1,4 @@
-"""ED/ES selection: the volume-curve rule with NaN frames, ties and overrides; the intensity fallback."""
+"""ED/ES decision: the volume-curve rule with NaN/empty frames, ties and the user's frames; the intensity proxy."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from CineMALib.errors import CineMAInputError
-from CineMALib.phases import estimate_ed_es_from_intensity, find_ed_es
+from CineMALib.phases import Phases, decide_ed_es, estimate_ed_es_from_intensity
 from CineMALib.study import CineView
 from conftest import shared_path
 
@@ -20,36 +20,40 @@ def cyclic_distance(a: int, b: int, n: int) -> int:
 def test_curve_rule_is_argmax_argmin() -> None:
     rng = np.random.default_rng(0)
     curve = rng.uniform(40, 160, 30)
-    sel = find_ed_es(curve)
+    sel = decide_ed_es(curve)
     assert (sel.ed, sel.es) == (int(np.argmax(curve)), int(np.argmin(curve)))
-    assert sel.method == "ed:volume-max,es:volume-min" and sel.warning is None
-    assert sel.curve == tuple(curve)
+    assert sel.choice == "automatic" and not (sel.ed_given or sel.es_given) and sel.warning is None
+    assert "largest LV volume over 30 analysed frames (automatic)" in sel.method
 
 
-def test_unanalysed_frames_and_ties() -> None:
-    sel = find_ed_es([np.nan, 120.0, 150.0, np.nan, 60.0, 150.0, 60.0, np.nan])
+def test_unanalysed_and_empty_frames_and_ties() -> None:
+    sel = decide_ed_es([np.nan, 120.0, 150.0, np.nan, 60.0, 150.0, 60.0, np.nan])
     assert (sel.ed, sel.es) == (2, 4)  # NaN frames skipped; ties go to the first frame
+    empty = decide_ed_es([0.0, 120.0, 150.0, 0.0, 60.0, 0.0])  # empty frames (no LV) are never ES
+    assert (empty.ed, empty.es) == (2, 4)
     with pytest.raises(CineMAInputError, match="no analysed frame"):
-        find_ed_es([np.nan, np.nan])
-    with pytest.raises(CineMAInputError, match="no LV volumes"):
-        find_ed_es([])
+        decide_ed_es([np.nan, 0.0])
+    with pytest.raises(CineMAInputError, match="no LV volume"):
+        decide_ed_es([])
 
 
-def test_user_beats_metadata_beats_curve() -> None:
+def test_given_frames_win_and_say_so() -> None:
     curve = [100.0, 140.0, 90.0, 60.0, 80.0]
-    by_metadata = find_ed_es(curve, metadata_ed=0)
-    assert (by_metadata.ed, by_metadata.es) == (0, 3) and by_metadata.method == "ed:metadata,es:volume-min"
-    by_user = find_ed_es(curve, ed_override=4, metadata_ed=0, es_override=2, metadata_es=3)
-    assert (by_user.ed, by_user.es) == (4, 2) and by_user.method == "ed:user,es:user"
+    by_user = decide_ed_es(curve, ed=4, es=2, given_by="given here")
+    assert (by_user.ed, by_user.es) == (4, 2) and by_user.choice == "given"
+    assert by_user.method == "ED frame 4 = given here; ES frame 2 = given here"
     assert by_user.warning is not None and "exceeds" in by_user.warning  # ES 90 mL > ED 80 mL
-    same = find_ed_es(curve, ed_override=3, es_override=3)
-    assert same.warning is not None and "same frame" in same.warning
-    both = find_ed_es([np.nan] * 4, ed_override=0, es_override=2)  # overrides need no analysed volume
-    assert (both.ed, both.es) == (0, 2)
-    with pytest.raises(CineMAInputError, match="out of range"):
-        find_ed_es(curve, ed_override=5)
-    with pytest.raises(CineMAInputError, match="out of range"):
-        find_ed_es(curve, metadata_es=-1)
+    half = decide_ed_es(curve, es=1)  # ES given at the largest volume: ED is the largest of the others
+    assert (half.ed, half.es) == (0, 1) and half.choice == "ED automatic, ES given"
+    assert Phases.from_dict(half.to_dict()) == half
+    with pytest.raises(CineMAInputError, match="must differ"):
+        decide_ed_es(curve, ed=3, es=3)
+    with pytest.raises(CineMAInputError, match=r"study7: --ed-frame 5 is out of range: the SAX cine has 5 frames"):
+        decide_ed_es(curve, ed=5, where="study7")
+    with pytest.raises(CineMAInputError, match="--es-frame -1 is out of range"):
+        decide_ed_es(curve, es=-1)
+    with pytest.raises(CineMAInputError, match=r"--ed-frame 1 is not an analysed frame \(analysed: \[0, 2\]\)"):
+        decide_ed_es([100.0, np.nan, 50.0], ed=1)
 
 
 def beating_disk(n_frames: int, ed: int, es: int, seed: int) -> CineView:
@@ -71,8 +75,9 @@ def beating_disk(n_frames: int, ed: int, es: int, seed: int) -> CineView:
 def test_intensity_fallback_on_a_beating_disk(ed: int, es: int) -> None:
     sel = estimate_ed_es_from_intensity(beating_disk(20, ed, es, seed=ed))
     assert (sel.ed, sel.es) == (ed, es)
-    assert sel.method == "ed:intensity-area,es:intensity-area" and sel.warning is None
-    assert len(sel.curve) == 20
+    assert "blood-pool area" in sel.method and sel.choice == "automatic" and sel.warning is None
+    given = estimate_ed_es_from_intensity(beating_disk(20, ed, es, seed=ed), ed=(ed + 1) % 20)
+    assert (given.ed, given.es) == ((ed + 1) % 20, es) and given.choice == "ED given, ES automatic"
 
 
 def test_intensity_fallback_needs_a_cine_and_flags_a_still_one() -> None:
