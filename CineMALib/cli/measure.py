@@ -138,5 +138,5 @@ def run(args: argparse.Namespace) -> int:
     for key in ("LVEDV (mL)", "LVESV (mL)", "LVEF (%)", "LVM (g)", "RVEDV (mL)", "RVESV (mL)", "RVEF (%)"):
         row = report.get(key)
         print(f"{key:12s} {row.formatted() if row else 'n/a'}")
-    print(f"ED frame {report.ed_frame}, ES frame {report.es_frame} ({report.provenance.get(ED_ES_KEY, '')}); wrote {', '.join(sorted(written))} to {args.out}")
+    print(f"ED frame {report.ed_frame}, ES frame {report.es_frame} ({report.provenance.get(ED_ES_KEY, '').partition(':')[0]}); wrote {', '.join(sorted(written))} to {args.out}")
     return 0
