@@ -127,3 +127,104 @@ def test_help_says_zero_based() -> None:
         text = subprocess.run(["python", "-m", "CineMALib", command, "--help"], capture_output=True, text=True,
                               check=True).stdout
         assert "--ed-frame N" in text and "--es-frame M" in text and "0-based" in text, command
+
+
+# --- the analysis: the user's frames are the decision, the classifier's input and (fast mode) the frames analysed ---
+
+try:  # the test helper (issue 14 moves it out of the installed library)
+    from tiny_weights import write_random_weights
+except ImportError:  # pragma: no cover - before the move
+    from CineMALib.analysis.demo_models import write_random_weights  # type: ignore[no-redef]
+
+
+@pytest.fixture(scope="module")
+def small_study():
+    from CineMALib.phantom import generate_phantom
+
+    return generate_phantom(5, "normal", n_frames=6).study
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_random_weights(tmp_path_factory.mktemp("tiny-ed-es"))
+
+
+def _analyse(study, weights: Path, monkeypatch: pytest.MonkeyPatch, **options):
+    """analyse_study with the SAX segmentation and the classifier only; returns (results, classifier's ED/ES)."""
+    from CineMALib.analysis import pipeline
+    from CineMALib.analysis.options import AnalysisOptions
+
+    seen: list[tuple[int, int]] = []
+    real = pipeline.classify
+
+    def spy(*args, **kwargs):
+        seen.append((int(args[3]), int(args[4])))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "classify", spy)
+    opts = AnalysisOptions(weights=str(weights), device="cpu", heads=("segmentation_sax", "classification_cvd"),
+                           **options)
+    return pipeline.analyse_study(study, opts), seen
+
+
+def _lv_ml(results, frame: int) -> float:
+    sax = results.views["sax"]
+    return float((sax.labels[..., frame] == 3).sum() * np.prod(np.linalg.norm(sax.affine[:3, :3], axis=0)) / 1000)
+
+
+@pytest.mark.slow
+def test_analysis_override_reaches_classifier_and_measurement(small_study, weights, monkeypatch) -> None:
+    auto, seen_auto = _analyse(small_study, weights, monkeypatch)
+    assert auto.phases is not None and auto.phases.choice == "automatic"
+    assert seen_auto == [(auto.ed_frame, auto.es_frame)]
+    ed, es = (auto.ed_frame + 2) % 6, (auto.es_frame + 3) % 6
+    if ed == es:
+        es = (es + 1) % 6
+    given, seen = _analyse(small_study, weights, monkeypatch, ed_frame=ed, es_frame=es)
+    assert (given.ed_frame, given.es_frame) == (ed, es) and given.phases.choice == "given"
+    assert seen == [(ed, es)]  # the classifier's [ED, ES] input
+    report = measure_study(given, small_study)
+    assert (report.ed_frame, report.es_frame) == (ed, es)
+    assert report.value("LVEDV") == pytest.approx(_lv_ml(given, ed), abs=1e-6)
+    assert report.value("LVESV") == pytest.approx(_lv_ml(given, es), abs=1e-6)
+    assert report.provenance[ED_ES_KEY].startswith("given: ")
+
+
+@pytest.mark.slow
+def test_fast_mode_analyses_the_given_frames(small_study, weights, monkeypatch) -> None:
+    results, seen = _analyse(small_study, weights, monkeypatch, fast=True, ed_frame=4, es_frame=1)
+    assert results.views["sax"].analysed_frames == (1, 4) and seen == [(4, 1)]
+    assert (results.ed_frame, results.es_frame) == (4, 1)
+    assert "user's ED and ES" in results.provenance["fast mode frames"]
+    with pytest.raises(CineMAInputError, match="--es-frame 6 is out of range: the SAX cine has 6 frames"):
+        _analyse(small_study, weights, monkeypatch, fast=True, es_frame=6)
+
+
+@pytest.mark.slow
+def test_cli_analyse_then_measure_with_the_given_frames(small_study, weights, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from CineMALib.phantom import generate_phantom, write_phantom
+
+    study_dir = tmp_path / "study"
+    write_phantom(generate_phantom(5, "normal", n_frames=6), study_dir, "nifti")
+    out = tmp_path / "out"
+    common = ["--weights", str(weights), "--device", "cpu", "--heads", "segmentation_sax", "--quiet"]
+    assert main(["analyse", str(study_dir), "--out", str(out), "--fast", "--ed-frame", "4", "--es-frame", "1",
+                 *common]) == 0
+    row = _row(out)
+    assert (row["ED frame"], row["ES frame"], row["ED/ES"]) == ("4", "1", "given")
+    seg = nib.load(next(out.glob("*/segmentation_sax.nii.gz")))
+    labels = np.asarray(seg.dataobj)
+    assert [t for t in range(6) if labels[..., t].any()] == [1, 4]  # fast mode: the given frames are analysed
+    voxel = float(np.prod(seg.header.get_zooms()[:3])) / 1000
+    assert float(row["LVEDV (mL)"]) == pytest.approx((labels[..., 4] == 3).sum() * voxel, abs=0.01)
+    assert float(row["LVESV (mL)"]) == pytest.approx((labels[..., 1] == 3).sum() * voxel, abs=0.01)
+    again = tmp_path / "measured"
+    assert main(["measure", "--labels", str(next(out.glob("*/segmentation_sax.nii.gz"))), "--out", str(again)]) == 0
+    measured = _row(again)
+    assert {measured["ED frame"], measured["ES frame"]} == {"1", "4"}  # never an empty frame
+    capsys.readouterr()
+    assert main(["analyse", str(study_dir), "--out", str(tmp_path / "bad"), "--ed-frame", "9", *common]) == 1
+    err = capsys.readouterr().err
+    assert str(study_dir) in err and "--ed-frame 9 is out of range: the SAX cine has 6 frames" in err
+    assert "--ed-frame 9" in (tmp_path / "bad" / "failures.txt").read_text()
