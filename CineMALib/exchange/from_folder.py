@@ -66,7 +66,8 @@ def _remeasure(saved: Report, labels: np.ndarray, affine: np.ndarray, frames: li
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fresh = measure_labels(labels, affine, ed=saved.ed_frame, es=saved.es_frame, analysed_frames=frames,
-                               study_id=saved.study_id, metadata=StudyMetadata(heart_rate_bpm=saved.value("HR")))
+                               study_id=saved.study_id, metadata=StudyMetadata(heart_rate_bpm=saved.value("HR")),
+                               given_by="kept from the analysis (its measurements.csv)")
     rows = [r for r in fresh.rows if r.name in SAX_ROWS and r.available]
     bsa = saved.value("BSA")
     for row in list(rows):
