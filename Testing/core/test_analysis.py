@@ -103,7 +103,8 @@ def test_fast_mode_segments_only_ed_and_es(phantom, tiny_weights) -> None:
     assert len(sax.analysed_frames) == 2 and {results.ed_frame, results.es_frame} <= set(sax.analysed_frames)
     others = [t for t in range(N_FRAMES) if t not in sax.analysed_frames]
     assert not sax.labels[..., others].any()
-    assert "blood-pool area" in results.phase_method and "max" in results.phase_method
+    assert "largest segmented LV volume" in results.phase_method and results.phases.choice == "automatic"
+    assert "blood-pool area" in results.provenance["fast mode frames"]  # which two frames fast mode segmented
     track = results.views["lax_4c"].landmarks_world["apex"]
     assert np.isfinite(track).all(axis=1).sum() == 2  # landmarks only at the ED/ES frames too
     assert "skipped classification_cvd sax" not in results.provenance  # not requested, so not "skipped"
