@@ -2,7 +2,9 @@
 
 Why a generator: a cohort's label maps do not fit in memory together, so callers (the CLI) write each study's
 outputs as soon as it is done and drop them. Cancellation and Ctrl-C stop the whole cohort; any other error only
-marks that study as failed.
+marks that study as failed. The models are the exception: they are loaded (read, hashed, built) once for the whole
+cohort and stay resident (:class:`~CineMALib.analysis.weights.HeadCache`), so a study after the first costs only its
+own forwards.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Union
 
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.pipeline import analyse_study
+from CineMALib.analysis.weights import HeadCache
 from CineMALib.errors import CineMAError
 from CineMALib.infer import Cancelled, ProgressCallback
 from CineMALib.io import read_study
@@ -62,11 +65,14 @@ def _read(item: StudyInput) -> CineStudy:
 
 def iter_cohort(inputs: Sequence[StudyInput], options: AnalysisOptions | None = None,
                 progress: CohortProgress | None = None,
-                cancel: threading.Event | None = None, centre_for: CentreFor | None = None) -> Iterator[StudyOutcome]:
+                cancel: threading.Event | None = None, centre_for: CentreFor | None = None,
+                heads: HeadCache | None = None) -> Iterator[StudyOutcome]:
     """Yield one :class:`StudyOutcome` per input, in order; only :class:`Cancelled`/Ctrl-C stop the loop.
 
-    ``centre_for``, when it gives a centre for a study, sets that study's ``options.lv_center``."""
+    ``centre_for``, when it gives a centre for a study, sets that study's ``options.lv_center``. Each head is loaded
+    on first use and kept for every later study (in ``heads`` when given, so a caller can keep them longer)."""
     options = options or AnalysisOptions()
+    heads = heads if heads is not None else HeadCache()
     n = len(inputs)
     for index, item in enumerate(inputs):
         outcome = StudyOutcome(index=index, label=_label(item))
@@ -78,7 +84,7 @@ def iter_cohort(inputs: Sequence[StudyInput], options: AnalysisOptions | None = 
             outcome.label = outcome.study.study_id
             centre = centre_for(item, outcome.study) if centre_for is not None else None
             these = replace(options, lv_center=centre) if centre is not None else options
-            outcome.results = analyse_study(outcome.study, these, progress=step, cancel=cancel)
+            outcome.results = analyse_study(outcome.study, these, progress=step, cancel=cancel, heads=heads)
         except (Cancelled, KeyboardInterrupt):
             raise
         except CineMAError as err:

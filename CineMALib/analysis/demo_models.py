@@ -1,7 +1,8 @@
 """Architectures and folder layout of the small demonstration models (``Resources/demo``), and how to save them.
 
-Why in the package: the training script writes these folders, tests build tiny random ones the same way, and both
-must match what the pipeline reads: the hub layout ``finetuned/<task>/<folder>/{config.yaml, <folder>_<seed>
+Why in the package: the shipped demo weights are these architectures, the training script
+(``scripts/train_demo_models.py``) writes these folders and the tests build tiny random ones the same way
+(``Testing/core/tiny_weights.py``); all must match what the pipeline reads: the hub layout ``finetuned/<task>/<folder>/{config.yaml, <folder>_<seed>
 .safetensors}`` with official-style configs (the same model classes and model grids as the released checkpoints,
 only narrower and shallower; ``enc_embed_dim``/``enc_depth``/``enc_n_heads`` override the ViT size table).
 """
@@ -16,7 +17,7 @@ import yaml
 from safetensors.torch import save_file
 from torch import nn
 
-from CineMALib.checkpoints import instantiate, model_spec_from_config
+from CineMALib.checkpoints import folder_files, instantiate, model_spec_from_config
 from CineMALib.preprocess import LAX_SHAPE, SAX_SHAPE
 
 #: Class names of the demo CVD classifier, in logit order (phantom pathologies normal / dcm / hcm).
@@ -80,10 +81,8 @@ def build_demo_model(name: str, config: dict[str, Any]) -> nn.Module:
 
 
 def checkpoint_paths(weights_dir: str | Path, name: str, seed: int) -> tuple[Path, Path]:
-    """(config.yaml, weights) paths of ``name`` in a hub-layout folder."""
-    task, _, sub = name.partition("/")
-    folder = Path(weights_dir) / "finetuned" / task / sub
-    return folder / "config.yaml", folder / f"{sub}_{seed}.safetensors"
+    """(config.yaml, weights) paths of ``name`` in a hub-layout folder (where the loader looks for them)."""
+    return folder_files(weights_dir, name, seed)
 
 
 def save_checkpoint(model: nn.Module, config: dict[str, Any], weights_dir: str | Path, name: str,
@@ -103,15 +102,3 @@ def save_checkpoint(model: nn.Module, config: dict[str, Any], weights_dir: str |
     save_file(state, str(weights_path), metadata=metadata or {})
     return weights_path
 
-
-def write_random_weights(weights_dir: str | Path, names: tuple[str, ...] = tuple(DEMO_CHECKPOINTS),
-                         seeds: tuple[int, ...] = (0,), width: str = "tiny") -> Path:
-    """A hub-layout folder of randomly initialised models (tests, timing): same configs, untrained weights."""
-    import torch
-
-    for name in names:
-        config = demo_config(name, width)
-        for seed in seeds:
-            torch.manual_seed(1000 + seed)
-            save_checkpoint(build_demo_model(name, config), config, weights_dir, name, seed)
-    return Path(weights_dir)

@@ -9,8 +9,9 @@ LAX 2C/4C -> end-slice checks of the SAX labels against the long-axis views (re-
 labels, cut at the mitral annulus from the landmarks; ED/ES decided again only if they changed labels) ->
 classification and EF regression from the
 [ED, ES] pair. Heads are loaded one at a time and released after use, so peak memory is one head's weights plus one
-batch. Optional heads whose checkpoints are absent for the chosen weights are skipped and the reason recorded in
-``provenance``; the SAX segmentation is required.
+batch; a cohort passes a :class:`~CineMALib.analysis.weights.HeadCache` instead, which keeps every head resident so
+each checkpoint is read and hashed once per process. Optional heads whose checkpoints are absent for the chosen
+weights are skipped and the reason recorded in ``provenance``; the SAX segmentation is required.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from CineMALib.analysis.valve_plane import (
     mitral_annuli,
 )
 from CineMALib.analysis.verify import Scorer
-from CineMALib.analysis.weights import HeadModels, available, load_head
+from CineMALib.analysis.weights import HeadCache, HeadModels, available, load_head
 from CineMALib.errors import CineMAInputError, CineMAWeightsError
 from CineMALib.infer import ProgressCallback, check_cancel, select_device
 from CineMALib.labels import LV, MYO, RV
@@ -69,6 +70,7 @@ class _Run:
     cancel: threading.Event | None
     provenance: dict[str, str] = field(default_factory=dict)
     scorer: Scorer = score_segmentation
+    heads: HeadCache | None = None  # loaded heads kept across studies (a cohort); None: load and release each time
 
     def report(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -85,7 +87,8 @@ class _Run:
         reason = available(name, self.options, view)
         if reason is None:
             try:
-                return self.timed(f"load {name} {view}", lambda: load_head(name, self.options, view, self.device))
+                load = self.heads.load if self.heads is not None else load_head
+                return self.timed(f"load {name} {view}", lambda: load(name, self.options, view, self.device))
             except CineMAWeightsError as err:
                 if required:
                     raise
@@ -248,11 +251,13 @@ def _check_study(study: CineStudy) -> None:
 
 def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
                   progress: ProgressCallback | None = None,
-                  cancel: threading.Event | None = None, *, scorer: Scorer | None = None) -> AnalysisResults:
+                  cancel: threading.Event | None = None, *, scorer: Scorer | None = None,
+                  heads: HeadCache | None = None) -> AnalysisResults:
     """Run the configured heads on ``study``; all outputs are on the study's own grids (see module docstring).
 
     ``options.lv_center`` (R, A, S mm) places the SAX model window there instead of searching; ``scorer`` replaces
-    :func:`~CineMALib.analysis.plausibility.score_segmentation` for the verification and the gate (tests).
+    :func:`~CineMALib.analysis.plausibility.score_segmentation` for the verification and the gate (tests);
+    ``heads`` keeps loaded heads for the next study (see :class:`~CineMALib.analysis.weights.HeadCache`).
 
     ``progress(stage, done, total)`` is called per batch; setting ``cancel`` raises
     :class:`~CineMALib.infer.Cancelled` at the next batch boundary.
@@ -260,7 +265,8 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
     options = options or AnalysisOptions()
     _check_study(study)
     check_given(options.ed_frame, options.es_frame, study["sax"].n_frames, study.source or study.study_id)
-    run = _Run(study, options, select_device(options.device), progress, cancel, scorer=scorer or score_segmentation)
+    run = _Run(study, options, select_device(options.device), progress, cancel, scorer=scorer or score_segmentation,
+               heads=heads)
     sax = study["sax"]
     user = options.lv_center is not None
     run.report("locate", 0, 1)

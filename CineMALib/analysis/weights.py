@@ -1,33 +1,26 @@
-"""Which checkpoint runs each head, and loading it (one seed or the 0-2 ensemble) from the chosen weights.
+"""Which checkpoint runs each head, and getting it (one seed or the 0-2 ensemble) from the chosen weights.
 
 Why here and not in ``checkpoints``: the mapping from a pipeline head + data set + view to a checkpoint name, and
-the rule "optional heads are skipped when their weights are absent", are analysis decisions. Loading itself goes
-through :func:`CineMALib.checkpoints.load_model`; names the registry does not list (the demo weights' ``phantom``
-folders) and every bundled demo checkpoint are loaded from the local folder with the same config reader, the
-folder's ``SHA256SUMS`` and the strict state-dict check (no integrity records are written for bundled files, so an
-upgraded package with new demo weights does not trip over records of the old ones).
+the rule "optional heads are skipped when their weights are absent", are analysis decisions. Loading itself is
+:mod:`CineMALib.checkpoints.load`'s: :func:`~CineMALib.checkpoints.load_model` for registered checkpoints,
+:func:`~CineMALib.checkpoints.load_folder_model` for names the registry does not list (the demo weights'
+``phantom`` folders) and for every bundled demo checkpoint (checked against the folder's ``SHA256SUMS``; no
+integrity records, so an upgraded package with new demo weights does not trip over records of the old ones).
+
+:class:`HeadCache` keeps loaded heads resident so that a cohort reads and hashes each checkpoint once per process,
+not once per study.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Union
 
 import torch
 from torch import nn
 
 from CineMALib.analysis.options import AnalysisOptions
-from CineMALib.checkpoints import (
-    CheckpointEntry,
-    ModelSpec,
-    get_checkpoint,
-    instantiate,
-    load_model,
-    model_spec_from_config,
-    read_config_file,
-)
-from CineMALib.checkpoints.integrity import check_sums_files, sha256_file
-from CineMALib.checkpoints.weights import load_state_strict
+from CineMALib.checkpoints import CheckpointEntry, ModelSpec, folder_files, get_checkpoint, load_folder_model, load_model
 from CineMALib.errors import CineMAWeightsError
 
 #: head -> hub task folder
@@ -53,6 +46,7 @@ class HeadModels:
     spec: ModelSpec
     source: str
     unit: str | None = None
+    resident: bool = False  # kept by a HeadCache for later studies: release() then keeps the weights
 
     @property
     def class_names(self) -> tuple[str, ...] | None:
@@ -66,8 +60,9 @@ class HeadModels:
         return float(self.spec.regression_mean), float(self.spec.regression_std)  # type: ignore[arg-type]
 
     def release(self) -> None:
-        """Drop the weights (full-size models are ~0.5 GB each) once the head has run."""
-        self.models.clear()
+        """Drop the weights (full-size models are ~0.5 GB each) once the head has run, unless a cache keeps them."""
+        if not self.resident:
+            self.models.clear()
 
 
 def checkpoint_name(head: str, options: AnalysisOptions, view: str) -> str:
@@ -85,25 +80,6 @@ def _registered(name: str) -> CheckpointEntry | None:
         return None
 
 
-def _local_files(weights_dir: Path, name: str, seed: int) -> tuple[Path, Path]:
-    task, _, sub = name.partition("/")
-    folder = weights_dir / "finetuned" / task / sub
-    return folder / "config.yaml", folder / f"{sub}_{seed}.safetensors"
-
-
-def _load_unregistered(name: str, seed: int, weights_dir: Path, device: torch.device) -> tuple[nn.Module, ModelSpec]:
-    """A hub-layout checkpoint the registry does not list (e.g. demo weights): verify against SHA256SUMS when the
-    folder has one, build from its config, load strictly."""
-    config_path, weights_path = _local_files(weights_dir, name, seed)
-    for path in (config_path, weights_path):  # a SHA256SUMS file in the folder, if any, must list the right hash
-        check_sums_files(weights_dir, path.relative_to(weights_dir).as_posix(), path, sha256_file(path))
-    config = read_config_file(config_path)
-    spec = model_spec_from_config(_TASK_CLASS[name.partition("/")[0]], config, str(config_path))
-    model = instantiate(spec)
-    load_state_strict(model, weights_path, config_path)
-    return model.to(device).eval(), spec
-
-
 def available(head: str, options: AnalysisOptions, view: str) -> str | None:
     """Why ``head`` cannot run on ``view`` with these weights (None when it can, as far as files show).
 
@@ -112,7 +88,7 @@ def available(head: str, options: AnalysisOptions, view: str) -> str | None:
     name = checkpoint_name(head, options, view)
     if options.weights_dir is None:
         return None if _registered(name) is not None else f"no released checkpoint {name!r}"
-    missing = [p for s in options.seeds for p in _local_files(options.weights_dir, name, s) if not p.is_file()]
+    missing = [p for s in options.seeds for p in folder_files(options.weights_dir, name, s) if not p.is_file()]
     if missing:
         return f"{name!r} seed(s) {list(options.seeds)} not in {options.weights_dir} (missing {missing[0].name})"
     return None
@@ -151,9 +127,51 @@ def _load_seeds(name: str, options: AnalysisOptions, device: torch.device) -> He
             model, spec, source = loaded.model, loaded.spec, loaded.source
             unit = loaded.regression.unit if loaded.regression is not None else None
         else:
-            model, spec = _load_unregistered(name, seed, options.weights_dir, device)  # type: ignore[arg-type]
+            model, spec, _ = load_folder_model(name, seed, options.weights_dir,  # type: ignore[arg-type]
+                                               _TASK_CLASS[name.partition("/")[0]], device)
         models.append(model)
     assert spec is not None
     if spec.regression_column is not None and not unit:
         unit = _UNITS.get(spec.regression_column, "")
     return HeadModels(name=name, seeds=options.seeds, models=models, spec=spec, source=source, unit=unit)
+
+
+_Entry = Union[HeadModels, CineMAWeightsError]  # typing.Union: a runtime alias must run on Python 3.9
+
+
+class HeadCache:
+    """Heads loaded once and kept resident, for analysing many studies in one process (``iter_cohort``).
+
+    Why: loading a head reads, hashes (SHA-256) and builds every seed's checkpoint, about 2.45 GB per study with the
+    official set; in a cohort the marginal study should cost only its forwards. A head that failed to load fails
+    again at once for later studies (same message) instead of hashing the same files again. Memory: every head the
+    analysis uses stays loaded (one head at a time without a cache).
+    """
+
+    def __init__(self) -> None:
+        self._heads: dict[tuple[str, tuple[int, ...], str, str], _Entry] = {}
+
+    def __len__(self) -> int:
+        return sum(isinstance(v, HeadModels) for v in self._heads.values())
+
+    def load(self, head: str, options: AnalysisOptions, view: str, device: torch.device) -> HeadModels:
+        """The loaded head (loading it on first use); raises the load's :class:`CineMAWeightsError` every time."""
+        key = (checkpoint_name(head, options, view), options.seeds, str(options.weights), str(device))
+        if key not in self._heads:
+            try:
+                loaded = load_head(head, options, view, device)
+                loaded.resident = True
+                self._heads[key] = loaded
+            except CineMAWeightsError as err:
+                self._heads[key] = err
+        entry = self._heads[key]
+        if isinstance(entry, CineMAWeightsError):
+            raise CineMAWeightsError(str(entry))
+        return entry
+
+    def clear(self) -> None:
+        """Drop every loaded model."""
+        for entry in self._heads.values():
+            if isinstance(entry, HeadModels):
+                entry.models.clear()
+        self._heads.clear()

@@ -8,6 +8,11 @@ Where files come from, in order:
    serves cached files only).
 Integrity records (see :mod:`CineMALib.checkpoints.integrity`) are written after the first successful load and
 checked on every later one (files a folder's SHA256SUMS lists answer to that list instead).
+
+:func:`load_folder_model` loads a hub-layout checkpoint the registry does not list (the bundled demo weights, a
+retrained model) the same way: SHA256SUMS checked, built from its own config.yaml, loaded strictly. Every checkpoint
+the package loads goes through this module; callers that analyse many studies keep the result (see
+:class:`CineMALib.analysis.weights.HeadCache`) instead of loading and hashing again.
 """
 
 from __future__ import annotations
@@ -171,6 +176,44 @@ def _check_against_entry(entry: CheckpointEntry, spec: ModelSpec, config_path: P
         raise CineMAWeightsError(f"{config_path}: a regression config needs data.regression_column and its mean/std")
 
 
+def folder_files(folder: str | os.PathLike[str], name: str, seed: int) -> tuple[Path, Path]:
+    """(config.yaml, weights) of checkpoint ``name`` (``<task>/<folder>``) and ``seed`` in a hub-layout folder."""
+    task, _, sub = name.partition("/")
+    base = Path(folder) / "finetuned" / task / sub
+    return base / "config.yaml", base / f"{sub}_{seed}.safetensors"
+
+
+def _build(spec: ModelSpec, weights: Path, config: Path) -> nn.Module:
+    """The model of ``spec`` holding the file's tensors (built on the meta device: no random init to overwrite)."""
+    with torch.device("meta"):
+        model = instantiate(spec)
+    model = load_state_strict(model, weights, config)
+    if on_meta(model):  # a tensor the state dict does not carry: build normally instead
+        model = load_state_strict(instantiate(spec), weights, config)
+    return model
+
+
+def load_folder_model(name: str, seed: int, folder: str | os.PathLike[str], model_class: str,
+                      device: str | torch.device | None = None) -> tuple[nn.Module, ModelSpec, str]:
+    """(model in eval mode, spec, weights SHA-256) of a hub-layout checkpoint the registry does not list.
+
+    Checked against a ``SHA256SUMS`` of the folder when it has one; no integrity record is written (bundled demo
+    files change with the package, and a record of the old ones would refuse an upgrade)."""
+    root = Path(folder)
+    config_path, weights_path = folder_files(root, name, seed)
+    refuse_pickle(weights_path)
+    shas = []
+    for path in (config_path, weights_path):
+        if not path.is_file():
+            raise CineMAWeightsError(f"{path}: not found; checkpoint {name!r} seed {seed} needs "
+                                     f"{config_path.name} and {weights_path.name} in {path.parent}")
+        shas.append(integrity.sha256_file(path))
+        integrity.check_sums_files(root, path.relative_to(root).as_posix(), path, shas[-1])
+    spec = model_spec_from_config(model_class, read_config_file(config_path), str(config_path))
+    model = _build(spec, weights_path, config_path)
+    return model.to(torch.device(device) if device is not None else torch.device("cpu")).eval(), spec, shas[1]
+
+
 def load_model(
     name: str,
     seed: int = 0,
@@ -192,11 +235,7 @@ def load_model(
     config = read_config_file(files.config)
     spec = model_spec_from_config(entry.model_class, config, str(files.config))
     _check_against_entry(entry, spec, files.config)
-    with torch.device("meta"):  # no allocation or random init: every tensor comes from the file
-        model = instantiate(spec)
-    model = load_state_strict(model, files.weights, files.config)
-    if on_meta(model):  # a tensor the state dict does not carry: build normally instead
-        model = load_state_strict(instantiate(spec), files.weights, files.config)
+    model = _build(spec, files.weights, files.config)
     for path, sidecar, sha, seen in zip((files.config, files.weights), files.sidecars, shas, known):
         if not seen:
             integrity.write_record(path, sidecar, sha)

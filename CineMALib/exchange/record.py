@@ -96,14 +96,15 @@ def algorithm_of(data: dict[str, Any], edited: bool) -> Algorithm:
 def weights_checksums(options: Any) -> dict[str, str]:
     """SHA-256 of the SAX segmentation checkpoint files that made the labels (local folders: demo or a path;
     official weights: the hub cache, looked up without any download). Empty when they cannot be found."""
-    from CineMALib.analysis.weights import _local_files, checkpoint_name
+    from CineMALib.analysis.weights import checkpoint_name
+    from CineMALib.checkpoints import folder_files
 
     name = checkpoint_name("segmentation_sax", options, "sax")
     out: dict[str, str] = {}
     for seed in options.seeds:
         path: Path | None = None
         if options.weights_dir is not None:
-            path = _local_files(options.weights_dir, name, seed)[1]
+            path = folder_files(options.weights_dir, name, seed)[1]
         else:
             try:
                 from huggingface_hub import try_to_load_from_cache

@@ -4,6 +4,7 @@ oracle models whose outputs are known, so the mapping back to the study's grid i
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import torch
 from torch import nn
 
 from CineMALib.analysis.cohort import analyse_cohort
-from CineMALib.analysis.demo_models import DEMO_CLASSES, write_random_weights
+from CineMALib.analysis.demo_models import DEMO_CLASSES
 from CineMALib.analysis.landmarks import track_landmarks
 from CineMALib.analysis.options import AnalysisOptions, OptionsError
 from CineMALib.analysis.pipeline import analyse_study
@@ -27,6 +28,9 @@ from CineMALib.phantom import generate_phantom
 from CineMALib.preprocess import lax_model_grid, sax_model_grid
 from CineMALib.results import LANDMARK_NAMES
 from CineMALib.study import CineStudy, voxel_to_world
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_weights import write_random_weights  # noqa: E402
 
 N_FRAMES = 5
 

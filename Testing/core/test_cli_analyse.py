@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pytest
 
-from CineMALib.analysis.demo_models import write_random_weights
 from CineMALib.analysis.options import AnalysisOptions
 from CineMALib.analysis.pipeline import COVERAGE_WARNING, MITRAL_WARNING, analyse_study
 from CineMALib.cli import main
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.phantom import generate_phantom, write_phantom
 from CineMALib.resources import resource_path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_weights import write_random_weights  # noqa: E402
 
 DEMO = resource_path("demo")
 needs_demo = pytest.mark.skipif(not (DEMO / "finetuned").is_dir(), reason=f"demo weights absent from {DEMO}")

@@ -4,14 +4,17 @@ referencing its images; a NIfTI study is analysed as usual and refused DICOM exp
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pydicom
 import pytest
 
-from CineMALib.analysis.demo_models import write_random_weights
 from CineMALib.cli import main
 from CineMALib.phantom import generate_phantom, write_phantom
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_weights import write_random_weights  # noqa: E402
 
 pytest.importorskip("highdicom", reason="highdicom is not installed (pip install -e '.[dicom]')")
 pytestmark = pytest.mark.slow  # two tiny-weight analyses, about 10 s each on 2 CPU cores

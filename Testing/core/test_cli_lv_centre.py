@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,6 @@ import pytest
 
 import CineMALib.analysis.pipeline as pipeline
 import CineMALib.analysis.sax_stage as sax_stage
-from CineMALib.analysis.demo_models import write_random_weights
 from CineMALib.analysis.manifest import read_manifest
 from CineMALib.analysis.plausibility import Plausibility
 from CineMALib.cli import main
@@ -22,6 +22,9 @@ from CineMALib.errors import CineMAInputError
 from CineMALib.measure.placement import HEART_NOT_FOUND
 from CineMALib.phantom import generate_phantom, write_phantom
 from CineMALib.study import voxel_to_world
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_weights import write_random_weights  # noqa: E402
 
 OLD_VIEW_KEYS = ("shape", "spacing_mm", "n_frames", "affine", "orientation", "trigger_times_ms", "lv_center_voxel",
                  "lv_center_world", "lv_center_confidence", "lv_center_method", "lv_center_warning")

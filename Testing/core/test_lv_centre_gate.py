@@ -5,6 +5,7 @@ measurements.csv and report.html, the override reaching the crop, the provenance
 from __future__ import annotations
 
 import csv
+import sys
 import warnings
 from pathlib import Path
 
@@ -14,7 +15,6 @@ from conftest import shared_path
 
 import CineMALib.analysis.pipeline as pipeline
 import CineMALib.analysis.sax_stage as sax_stage
-from CineMALib.analysis.demo_models import write_random_weights
 from CineMALib.analysis.options import AnalysisOptions, OptionsError
 from CineMALib.analysis.outputs import write_study_outputs
 from CineMALib.analysis.plausibility import Plausibility, score_segmentation
@@ -27,6 +27,9 @@ from CineMALib.measure.placement import CENTRE_KEY, HEART_NOT_FOUND, HEART_REVIE
 from CineMALib.phantom import generate_phantom
 from CineMALib.report.qc_montage import window_box
 from CineMALib.study import voxel_to_world, world_to_voxel
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_weights import write_random_weights  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
