@@ -31,39 +31,9 @@ class Cancelled(CineMAError):
         super().__init__(f"analysis cancelled{f' during {stage}' if stage else ''}")
 
 
-class ForwardClock:
-    """Accumulates wall time and items spent in model forwards while active (``with ForwardClock() as clock:``).
-
-    Why: benchmarks report the share of time spent outside the networks (resampling, I/O, post-processing) and
-    the achieved FLOP rate per stage. ``stages`` maps a stage name to ``[seconds, items]``.
-    """
-
-    _active: list[ForwardClock] = []
-    _lock = threading.Lock()
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self.batches = 0
-        self.stages: dict[str, list[float]] = {}
-
-    def __enter__(self) -> ForwardClock:
-        with self._lock:
-            ForwardClock._active.append(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            ForwardClock._active.remove(self)
-
-    @classmethod
-    def add(cls, seconds: float, stage: str = "", items: int = 1) -> None:
-        with cls._lock:
-            for clock in cls._active:
-                clock.seconds += seconds
-                clock.batches += 1
-                entry = clock.stages.setdefault(stage, [0.0, 0])
-                entry[0] += seconds
-                entry[1] += items
+#: Told of every batch's forward as ``listener(stage, seconds, items)``; empty in normal use. Why: benchmarks measure
+#: the time inside the networks (see ``benchmarks/forward_clock.py``) without the library knowing about them.
+FORWARD_LISTENERS: list[Callable[[str, float, int], None]] = []
 
 
 def _mps_available() -> bool:
@@ -184,7 +154,8 @@ def predict(
             outs = _forward(model_list, view, x, transform)
             stacked = torch.stack(outs)
             mean = _to_host(stacked.mean(0))  # the copy waits for the device, so the clock is honest
-            ForwardClock.add(time.perf_counter() - start, stage, len(batch))
+            for listener in tuple(FORWARD_LISTENERS):
+                listener(stage, time.perf_counter() - start, len(batch))
             spread = _to_host(stacked.std(0, unbiased=False)) if len(outs) > 1 else None
         del x, outs, stacked
         for i in range(len(batch)):

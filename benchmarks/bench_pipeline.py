@@ -88,8 +88,8 @@ def child(weights: str, mode: str, frames: int, device: str, batch: int) -> dict
     import CineMALib.analysis.pipeline as pipeline
     import CineMALib.analysis.sax_stage as sax_stage
     from CineMALib.analysis.options import AnalysisOptions
-    from CineMALib.infer import ForwardClock
     from CineMALib.phantom import generate_phantom
+    from forward_clock import ForwardClock  # benchmarks/ (this script's folder)
 
     sax_stage.RECENTRE_MM = float("inf")  # random weights give random LV centroids; do not re-run frames for them
     study = generate_phantom(7, "normal", n_frames=frames).study

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,7 +119,11 @@ def test_bad_arguments() -> None:
 
 
 def test_forward_clock_counts_only_inside_and_only_while_active() -> None:
-    from CineMALib.infer import ForwardClock
+    """The benchmarks' clock (benchmarks/forward_clock.py) hears each batch's forward through the library's hook."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from forward_clock import ForwardClock
+
+    from CineMALib.infer import FORWARD_LISTENERS
 
     class Slow(Scale):
         def forward(self, x):
@@ -131,3 +137,4 @@ def test_forward_clock_counts_only_inside_and_only_while_active() -> None:
         list(predict(Slow(1.0), "sax", _inputs(3), total=3, batch_size=2, device="cpu", stage="seg"))
     assert clock.batches == 2 and clock.stages["seg"][1] == 3
     assert 0.04 <= clock.seconds < 1.0
+    assert not FORWARD_LISTENERS  # nothing left listening once the clock stops
