@@ -48,8 +48,9 @@ class Settings:
     seed: int | None = 0
     device: str = "auto"
     fast: bool = True
-    #: The SAX end-slice checks against the long-axis views (the CLI's default; ``--no-basal-check`` turns off).
-    basal_check: bool = True
+    #: The end-slice heuristics (island removal, SAX end slices against the long-axis views): off by default, as in
+    #: the CLI (``--end-slice-checks``); tuned on phantoms for the demo models, not measured on real studies.
+    basal_check: bool = False
 
     def inputs(self) -> dict[str, str]:
         """View name -> node ID of every chosen cine."""
@@ -82,9 +83,9 @@ class Settings:
     def describe(self) -> str:
         """Where the labels come from, for node names and the report's provenance."""
         if self.weights == "demo":
-            return "CineMA demo weights" + ("" if self.basal_check else ", end-slice checks off")
+            return "CineMA demo weights" + (", end-slice checks on" if self.basal_check else "")
         seeds = "ensemble of seeds 0-2" if self.seed is None else f"seed {self.seed}"
-        checks = "" if self.basal_check else ", end-slice checks off"
+        checks = ", end-slice checks on" if self.basal_check else ""
         return f"CineMA {self.dataset} weights, {seeds}{checks}"
 
 

@@ -45,11 +45,13 @@ def track_landmarks(
     stage: str,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    percentile_clip: bool = False,
 ) -> dict[str, np.ndarray]:
-    """name -> (t, 3) RAS mm over all frames of ``view``; NaN rows for frames not in ``frames``."""
+    """name -> (t, 3) RAS mm over all frames of ``view``; NaN rows for frames not in ``frames``.
+    ``percentile_clip``: see :func:`~CineMALib.analysis.segment.model_inputs`."""
     names = LANDMARK_NAMES[view.name]
     points = {name: np.full((view.n_frames, 3), np.nan) for name in names}
-    outputs = predict(head.models, view.name, model_inputs(view, grid, frames), total=len(frames),
+    outputs = predict(head.models, view.name, model_inputs(view, grid, frames, percentile_clip), total=len(frames),
                       batch_size=batch_size, device=device, transform=_sigmoid, stage=stage, progress=progress,
                       cancel=cancel)
     for (probs, _spread), t in zip(outputs, frames):  # outputs first: zip then lets predict() finish

@@ -32,6 +32,19 @@ _HEAD_TASK_FOLDER: dict[str, str] = {"segmentation_sax": "segmentation", "segmen
                                      "regression_ef": "regression_ef"}
 
 
+def _phantom_trained(folder: Path) -> bool:
+    """A local weights folder holds demo (phantom-trained) checkpoints: it is the bundled demo folder, or one of its
+    task folders is named after the demo data set (``finetuned/<task>/phantom_<view>``)."""
+    from CineMALib.resources import resource_path
+
+    try:
+        if folder.resolve() == resource_path("demo").resolve():
+            return True
+    except OSError:
+        pass
+    return any((folder / "finetuned").glob(f"*/{DEMO_DATASET}_*"))
+
+
 class OptionsError(CineMAError, ValueError):
     """An analysis option is invalid; the message names the option and the allowed values."""
 
@@ -43,9 +56,15 @@ class AnalysisOptions:
     ``weights``: ``"official"`` (hub cache), ``"demo"`` (``Resources/demo``) or a folder in the hub layout.
     ``datasets``: head -> training data set (defaults per head; ``"phantom"`` for demo weights).
     ``seed`` or ``ensemble`` (seeds 0-2: mean probabilities, spread reported). ``fast``: segment ED and ES only.
-    ``basal_check``: check the SAX end slices against the long-axis views: re-threshold those that grossly disagree
-    with the LAX-4C segmentation, clear those whose structure it does not show, then raise the LV over the mitral
-    orifice just below and cut it beyond the annulus that the 2C/4C landmarks give.
+    ``basal_check`` (off by default; ``cinema analyse --end-slice-checks``, on in ``cinema demo``): the end-slice
+    heuristics, tuned on phantoms for the demo models and never measured on real labelled SAX+LAX studies: remove
+    small label islands, check the SAX end slices against the long-axis views (re-threshold those that grossly
+    disagree with the LAX-4C segmentation, clear those whose structure it does not show), then raise the LV over the
+    mitral orifice just below and cut it beyond the annulus that the 2C/4C landmarks give. Every change is recorded
+    in the provenance.
+    ``percentile_clip``: give every model input frame the released models' training-data intensity step first (clip
+    to its 0.95th..99.5th percentiles, rescale, uint8 levels; see :mod:`CineMALib.preprocess.intensity`); ``None``
+    decides from the weights (:attr:`clips_percentiles`).
     ``lv_center``: a user-given LV centre (R, A, S world mm) for the SAX model window; the automatic search, its
     verification and the gate's retries are then skipped (the Slicer module passes its LV-centre markup point here).
     ``ed_frame``/``es_frame``: user-given 0-based SAX frames for ED/ES (None: largest/smallest LV volume, see
@@ -60,7 +79,8 @@ class AnalysisOptions:
     fast: bool = False
     batch_size: int = 4
     heads: tuple[str, ...] = HEADS
-    basal_check: bool = True
+    basal_check: bool = False
+    percentile_clip: bool | None = None
     lv_center: tuple[float, float, float] | None = None
     ed_frame: int | None = None
     es_frame: int | None = None
@@ -119,6 +139,21 @@ class AnalysisOptions:
                 if any((folder / "finetuned" / task).glob(f"{data}_*/config.yaml")):
                     return data
         return allowed[0]
+
+    @property
+    def clips_percentiles(self) -> bool:
+        """Whether model inputs get the training-data percentile clip: as given, else on for the released weights
+        (their fine-tuning data were prepared that way, ``docs/cinema-model.md`` section 4.2) and off for weights
+        trained on phantoms (the demo models saw per-frame min-max scaling only, see
+        ``scripts/demo_training_data.py``; a local folder counts as phantom-trained when it is the bundled demo
+        folder or holds ``phantom_*`` checkpoints)."""
+        if self.percentile_clip is not None:
+            return bool(self.percentile_clip)
+        if self.weights == "official":
+            return True
+        if self.weights == "demo":
+            return False
+        return not _phantom_trained(Path(self.weights))
 
     @property
     def seeds(self) -> tuple[int, ...]:

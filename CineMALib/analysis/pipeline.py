@@ -32,7 +32,7 @@ from CineMALib.analysis.gate import plan_attempts, record_centre, run_gate
 from CineMALib.analysis.landmarks import track_landmarks
 from CineMALib.analysis.options import DEMO_DATASET, AnalysisOptions
 from CineMALib.analysis.plausibility import score_segmentation
-from CineMALib.analysis.sax_stage import gate_score, sax_at, sax_phases, verify_at_candidates
+from CineMALib.analysis.sax_stage import gate_score, record_islands, sax_at, sax_phases, verify_at_candidates
 from CineMALib.analysis.scores import classify, regress
 from CineMALib.analysis.segment import lv_centroid_world, segment_view
 from CineMALib.analysis.valve_plane import (
@@ -57,6 +57,13 @@ from CineMALib.study import CineStudy
 from CineMALib.user_centre import user_location
 
 LANDMARK_VIEWS: tuple[str, ...] = ("lax_2c", "lax_4c")
+#: Provenance of the model inputs' intensity step and of the end-slice heuristics (what ran, and why).
+INTENSITY_CLIP = ("each frame clipped to its 0.95th..99.5th percentiles, rescaled to 0-255 levels (as the released "
+                  "models' training data), then min-max scaled to [0, 1]")
+INTENSITY_MINMAX = "each frame min-max scaled to [0, 1] (no percentile clip: the weights were trained without it)"
+END_SLICE_ON = ("on (island removal, end slices against the LAX-4C view, mitral orifice fill and cut; tuned on "
+                "phantoms, not measured on real labelled studies); each change is listed here")
+END_SLICE_OFF = "off (the default; --end-slice-checks turns them on): labels as the models gave them"
 
 
 @dataclass
@@ -130,9 +137,12 @@ def _lax_views(run: _Run, results: AnalysisResults, centre: np.ndarray, ed: int,
         head = run.head("segmentation_lax_4c", "lax_4c")
         if head is not None:
             frames = _lax_frames(run, "lax_4c", ed, es)
+            removed: dict[int, int] = {}
             labels = run.timed("segmentation_lax_4c", lambda: segment_view(
                 head, run.study["lax_4c"], grids["lax_4c"], frames, batch_size=run.options.batch_size,
-                device=run.device, stage="segmentation_lax_4c", progress=run.progress, cancel=run.cancel))
+                device=run.device, stage="segmentation_lax_4c", progress=run.progress, cancel=run.cancel,
+                percentile_clip=run.options.clips_percentiles, clean=run.options.basal_check, removed=removed))
+            record_islands(run.provenance, "lax_4c", removed)
             results.views["lax_4c"] = ViewResult("lax_4c", run.study["lax_4c"].affine.copy(), labels, tuple(frames))
             _release(head)
     for view, grid in grids.items():
@@ -143,7 +153,8 @@ def _lax_views(run: _Run, results: AnalysisResults, centre: np.ndarray, ed: int,
         frames = _lax_frames(run, view, ed, es)
         points = run.timed(f"landmarks_{view}", lambda: track_landmarks(
             head, run.study[view], grid, frames, batch_size=run.options.batch_size, device=run.device,
-            stage=f"landmarks_{view}", progress=run.progress, cancel=run.cancel))
+            stage=f"landmarks_{view}", progress=run.progress, cancel=run.cancel,
+            percentile_clip=run.options.clips_percentiles))
         if view not in results.views:
             results.views[view] = ViewResult(view, run.study[view].affine.copy(), None, tuple(frames))
         results.views[view].landmarks_world = points
@@ -159,7 +170,8 @@ def _scores(run: _Run, grid: ModelGrid, ed: int, es: int) -> list[ModelScore]:
         if head is None:
             continue
         scores.append(run.timed(name, lambda: fn(head, run.study["sax"], grid, ed, es, device=run.device,
-                                                 stage=name, progress=run.progress, cancel=run.cancel)))
+                                                 stage=name, progress=run.progress, cancel=run.cancel,
+                                                 percentile_clip=run.options.clips_percentiles)))
         _release(head)
     return scores
 
@@ -277,7 +289,9 @@ def analyse_study(study: CineStudy, options: AnalysisOptions | None = None,
         f"{loc.method} (confidence {loc.confidence:.2f})"
     run.provenance.update({"lv centre": how, "device": str(run.device), "weights": options.weights,
                            "seeds": ",".join(map(str, options.seeds)),
-                           "mode": "fast (ED/ES only)" if options.fast else "all frames"})
+                           "mode": "fast (ED/ES only)" if options.fast else "all frames",
+                           "intensity": INTENSITY_CLIP if options.clips_percentiles else INTENSITY_MINMAX,
+                           "end-slice checks": END_SLICE_ON if options.basal_check else END_SLICE_OFF})
     if loc.warning:
         run.provenance["lv centre warning"] = loc.warning
     head = run.head("segmentation_sax", "sax", required=True)

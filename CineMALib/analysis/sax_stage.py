@@ -15,6 +15,7 @@ import numpy as np
 
 from CineMALib.analysis.end_slices import EndSliceProbabilities
 from CineMALib.analysis.gate import Attempt
+from CineMALib.analysis.islands import MIN_COMPONENT_FRACTION
 from CineMALib.analysis.plausibility import Plausibility
 from CineMALib.analysis.segment import lv_centroid_world, lv_volumes_ml, segment_view
 from CineMALib.analysis.verify import VERIFY_FRAME, Verification, candidate_centres, verify_candidates
@@ -36,8 +37,10 @@ def segment_sax(run: Any, head: HeadModels, grid: ModelGrid, frames: Sequence[in
     go to ``store`` (for the end-slice check against the 4C view)."""
     sax = run.study["sax"]
     stage, total = "segmentation_sax", len(frames)
+    removed: dict[int, int] = {}
     kwargs = dict(batch_size=run.options.batch_size, device=run.device, stage=stage, cancel=run.cancel,
-                  keep=store.keep)
+                  keep=store.keep, percentile_clip=run.options.clips_percentiles, clean=run.options.basal_check,
+                  removed=removed)
     labels = segment_view(head, sax, grid, frames[:1], progress=run.offset_progress(stage, 0, total), **kwargs)
     found = lv_centroid_world(labels[..., frames[0]], sax.affine)
     user = getattr(run.options, "lv_center", None) is not None
@@ -49,7 +52,17 @@ def segment_sax(run: Any, head: HeadModels, grid: ModelGrid, frames: Sequence[in
     if len(frames) > 1:
         segment_view(head, sax, grid, frames[1:], progress=run.offset_progress(stage, 1, total), out=labels,
                      **kwargs)
+    record_islands(run.provenance, "sax", removed)
     return labels, grid, centre
+
+
+def record_islands(provenance: dict[str, str], view: str, removed: dict[int, int]) -> None:
+    """Say in the provenance how many voxels the island removal (an end-slice heuristic) set to background."""
+    key = f"island removal {view}"
+    provenance.pop(key, None)  # a repeated attempt replaces the last one's count
+    if removed:
+        provenance[key] = (f"set {sum(removed.values())} voxels over {len(removed)} frame(s) to background: pieces "
+                           f"of a label smaller than {MIN_COMPONENT_FRACTION:.0%} of its largest connected group")
 
 
 #: How a user-given ED/ES frame is described in the method of every ED/ES-dependent number.
@@ -139,8 +152,10 @@ def verify_at_candidates(run: Any, head: HeadModels, loc: LVLocation) -> Verific
 
     def segment(centre: np.ndarray) -> np.ndarray:
         check_cancel(run.cancel, "verify")
+        # island removal stays on here: these labels only score a candidate centre and never reach the user
         labels = segment_view(head, frame, sax_model_grid(frame, centre), [0], batch_size=1, device=run.device,
-                              stage="verify", cancel=run.cancel)[..., 0]
+                              stage="verify", cancel=run.cancel, percentile_clip=run.options.clips_percentiles,
+                              clean=True)[..., 0]
         done.append(1)
         run.report("verify", len(done), len(candidates))
         return labels

@@ -52,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
     phantom = generate_phantom(args.seed, args.pathology, n_frames=args.frames)
     input_dir = args.out / "input"
     write_phantom(phantom, input_dir, "nifti")
-    options = AnalysisOptions(weights="demo", device=args.device, fast=args.fast, heads=HEADS)
+    # the end-slice heuristics were tuned on phantoms for these models, so the demo runs them (off by default)
+    options = AnalysisOptions(weights="demo", device=args.device, fast=args.fast, heads=HEADS, basal_check=True)
+    print("end-slice checks: on for the demo (cinema analyse runs them only with --end-slice-checks; they were "
+          "tuned on phantoms for the demo models)")
     reports, failures = analyse_to_folder([phantom.study], options, args.out, args)
     if failures or not reports:
         print(f"the demo analysis failed: {failures[0][1] if failures else 'no report'}")

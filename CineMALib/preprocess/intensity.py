@@ -43,6 +43,11 @@ def scale_intensity(array: np.ndarray, mask: np.ndarray | None = None) -> np.nda
     return out.astype(np.float32, copy=False)
 
 
+#: Grey levels: a value that lies on a level in exact arithmetic (an already-uint8 frame whose percentiles are 0 and
+#: 255, say) must not drop to the level below through floating-point rounding before the floor.
+LEVEL_TIE = 1e-6
+
+
 def clip_percentiles(frame: np.ndarray, mask: np.ndarray | None = None,
                      percentiles: tuple[float, float] = DATASET_PERCENTILES) -> np.ndarray:
     """Clip one frame to its ``percentiles`` (computed over ``mask`` when given), float32."""
@@ -56,10 +61,22 @@ def clip_percentiles(frame: np.ndarray, mask: np.ndarray | None = None,
 
 def dataset_style(frame: np.ndarray, mask: np.ndarray | None = None, quantise: bool = True,
                   percentiles: tuple[float, float] = DATASET_PERCENTILES) -> np.ndarray:
-    """One 3-D frame prepared like the training datasets: percentile clip, rescale to [0, 1], optional uint8
-    quantisation (``floor(x * 255)``, as ``sitk.Cast`` did); values in [0, 255] when quantised, else [0, 1].
+    """One 3-D frame prepared like the training datasets (``clip_and_normalise_intensity_3d`` + ``cast_to_uint8``):
+    ``np.percentile`` (float64, numpy's linear interpolation) over the frame's voxels under ``mask``, clip, rescale
+    to [0, 1] (the official z-score in between cancels), optional uint8 quantisation (``floor(x * 255)``, as
+    ``sitk.Cast`` truncates; exact ties stay on their level, :data:`LEVEL_TIE`). Values in [0, 255] when quantised,
+    else [0, 1]; voxels outside ``mask`` are 0. Float64 throughout, so the percentiles and levels do not depend on
+    float32 rounding (``benchmarks/check_preprocessing_parity.py`` compares it with the definition).
     """
-    scaled = scale_intensity(clip_percentiles(frame, mask, percentiles), mask)
+    frame64 = np.asarray(frame, dtype=np.float64)
+    values = _valid(frame64, mask)
+    out = np.zeros(frame64.shape)
+    if values.size:
+        lo, hi = np.percentile(values, percentiles)
+        if hi > lo:
+            out = (np.clip(frame64, lo, hi) - lo) / (hi - lo)
+    if mask is not None:
+        out = np.where(np.broadcast_to(mask, out.shape), out, 0.0)
     if quantise:
-        return np.floor(scaled * 255.0).astype(np.float32)
-    return scaled
+        return np.floor(out * 255.0 + LEVEL_TIE).astype(np.float32)
+    return out.astype(np.float32)

@@ -171,10 +171,11 @@ def test_settings_read_from_the_widgets(loaded_ui):
     assert settings.height_cm is None and settings.weight_kg == 82.5 and settings.sex == "M"
     assert (settings.weights, settings.seed, settings.device, settings.fast) == ("demo", None, "cpu", False)
     assert settings.options()["ensemble"] is True
-    assert settings.basal_check and settings.options()["basal_check"] is True  # the .ui default: checks on
-    ui.endSliceChecksCheckBox.setChecked(False)
+    assert not settings.basal_check and settings.options()["basal_check"] is False  # the .ui default: checks off
+    assert "end-slice checks" not in settings.describe()
+    ui.endSliceChecksCheckBox.setChecked(True)
     settings = read_settings(ui, {"sax": "vtkMRMLScalarVolumeNode1"})
-    assert settings.options()["basal_check"] is False and "end-slice checks off" in settings.describe()
+    assert settings.options()["basal_check"] is True and "end-slice checks on" in settings.describe()
 
 
 def test_the_command_line_options_are_in_the_panel():
@@ -188,10 +189,10 @@ def test_the_command_line_options_are_in_the_panel():
         assert name in _widgets() and name in INPUT_WIDGETS, name
     assert {value for _, value in DEVICE_CHOICES} == {"auto", "cpu", "cuda"}
     options = AnalysisOptions(**Settings(sax="x", weights="demo", seed=None, device="cpu", fast=False,
-                                         basal_check=False).options())
-    assert (options.ensemble, options.device, options.fast, options.basal_check) == (True, "cpu", False, False)
+                                         basal_check=True).options())
+    assert (options.ensemble, options.device, options.fast, options.basal_check) == (True, "cpu", False, True)
     defaults = AnalysisOptions(**Settings(sax="x", weights="demo").options())
-    assert (defaults.ensemble, defaults.fast, defaults.basal_check) == (False, True, True)
+    assert (defaults.ensemble, defaults.fast, defaults.basal_check) == (False, True, False)
 
 
 def test_every_setting_widget_refreshes_the_settings():
@@ -217,7 +218,7 @@ def test_show_settings_restores_what_read_settings_reads_without_signals(loaded_
     unwrap(ui.deviceComboBox).currentIndexChanged.connect(lambda *a: fired.append(a))
     chosen = Settings(sax="vtkMRMLScalarVolumeNode1", lax_4c="vtkMRMLScalarVolumeNode2", height_cm=172.0,
                       weight_kg=81.5, sex="F", weights="demo", dataset="mnms", seed=None, device="cuda", fast=False,
-                      basal_check=False)
+                      basal_check=True)
     for settings in (chosen, Settings(), chosen):
         show_settings(ui, settings)
         ids = {view: getattr(ui, name).currentNodeID or None for view, name in INPUT_SELECTORS.items()}
