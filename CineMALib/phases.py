@@ -106,27 +106,29 @@ def decide_ed_es(curve: Sequence[float] | np.ndarray, *, ed: int | None = None, 
         if frame is not None and not analysed[frame]:
             raise CineMAInputError(where, f"{flag} {frame} is not an analysed frame "
                                           f"(analysed: {np.flatnonzero(analysed).tolist()})")
-    eligible = analysed & (np.where(analysed, values, 0.0) > 0)
-    n_eligible = int(eligible.sum())
+    if not analysed.any():
+        raise CineMAInputError(where, f"no analysed frame has a {quantity}: cannot choose ED/ES")
+    positive = analysed & (np.where(analysed, values, 0.0) > 0)
+    pool = positive if positive.any() else analysed  # frames without any LV only when no frame has one
     picks: dict[str, tuple[int, str]] = {}
     for phase, given, other in (("ED", ed, es), ("ES", es, ed)):
         if given is not None:
             picks[phase] = (given, given_by)
             continue
-        allowed = eligible.copy()
+        allowed = pool.copy()
         if other is not None:
             allowed[other] = False
-        if not allowed.any():
-            raise CineMAInputError(where, f"no analysed frame with a {quantity} above 0: cannot choose {phase}")
-        if phase == "ED":
-            frame = int(np.argmax(np.where(allowed, values, -np.inf)))
-            picks[phase] = (frame, f"largest {quantity} over {n_eligible} analysed frames (automatic)")
-        else:
-            frame = int(np.argmin(np.where(allowed, values, np.inf)))
-            picks[phase] = (frame, f"smallest {quantity} over {n_eligible} analysed frames (automatic)")
+        if not allowed.any():  # the given frame was the only candidate
+            allowed = pool
+        rule = "largest" if phase == "ED" else "smallest"
+        masked = np.where(allowed, values, -np.inf if phase == "ED" else np.inf)
+        frame = int(np.argmax(masked) if phase == "ED" else np.argmin(masked))
+        picks[phase] = (frame, f"{rule} {quantity} over {int(pool.sum())} analysed frames (automatic)")
     (ed_i, ed_m), (es_i, es_m) = picks["ED"], picks["ES"]
     warning = None
-    if ed_i == es_i:
+    if not positive.any():
+        warning = f"no analysed frame has a {quantity} above 0: ED/ES cannot be chosen from it"
+    elif ed_i == es_i:
         warning = f"ED and ES are the same frame ({ed_i}); ejection fraction will be 0"
     elif values[es_i] > values[ed_i]:
         warning = (f"{quantity} at ES (frame {es_i}: {values[es_i]:.1f}) exceeds ED (frame {ed_i}: "

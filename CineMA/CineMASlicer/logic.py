@@ -148,7 +148,8 @@ class ModuleLogic:
             raise CineMAError("no CineMA results in the scene: run Analyse first")
         metadata = settings.metadata()
         given = any(v is not None for v in (metadata.height_cm, metadata.weight_kg, metadata.sex))
-        return self.adapter.recompute(run, metadata if given else None)  # None: the values the run used
+        # None: the values the run used; ED/ES: the panel's frames, else decided again on the labels as they are now
+        return self.adapter.recompute(run, metadata if given else None, **settings.phases())
 
     def export(self, folder: str, choice: str = "csv", file_for_instance: Any = None,
                add_to_database: Any = None) -> list[str]:

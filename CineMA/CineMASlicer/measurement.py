@@ -27,6 +27,9 @@ def measure_function() -> Any:
     return measure_study
 
 
-def measure(study: CineStudy, results: AnalysisResults) -> Any:
-    """The report of ``results`` on ``study`` (heights, weights, sex come from ``study.metadata``)."""
-    return measure_function()(results, study)
+def measure(study: CineStudy, results: AnalysisResults, ed: int | None = None, es: int | None = None) -> Any:
+    """The report of ``results`` on ``study`` (heights, weights, sex come from ``study.metadata``); ED/ES at the
+    user's ``ed``/``es`` when given, else the analysis' decision (``results.phases``), else decided on the labels."""
+    if ed is None and es is None:
+        return measure_function()(results, study)
+    return measure_function()(results, study, ed=ed, es=es)

@@ -1,7 +1,8 @@
 """Scene -> results: the (possibly hand-edited) segmentations and landmarks of a run as ``AnalysisResults``.
 
-Why: Recompute must measure what the user sees now, on the original grid of each view; the run's ED/ES frames are
-passed along for the record, and the measurement code applies its own phase rule to the edited volumes.
+Why: Recompute must measure what the user sees now, on the original grid of each view. The run's ED/ES frames are
+passed along for the record only (no ``phases`` decision): Recompute measures at the panel's ED/ES frames when the user
+gave them, else ED/ES are decided again (:func:`CineMALib.phases.decide_ed_es`) on the edited volumes.
 """
 
 from __future__ import annotations

@@ -73,12 +73,14 @@ class SceneAdapter:
             inputs[view] = node
         return inputs
 
-    def recompute(self, run: rs.ResultSet, metadata: StudyMetadata | None = None) -> list[TableRow]:
-        """Measure the run's segmentations and landmarks as they are now and refresh its table and chart."""
+    def recompute(self, run: rs.ResultSet, metadata: StudyMetadata | None = None, ed: int | None = None,
+                  es: int | None = None) -> list[TableRow]:
+        """Measure the run's segmentations and landmarks as they are now and refresh its table and chart; ED/ES at
+        the user's ``ed``/``es`` (0-based SAX frames) when given, else decided on the labels as they are now."""
         stored = run.attribute_json(rs.ATTR_METADATA, {}) or {}
         study = self.study(self.inputs_of(run), metadata or StudyMetadata(**stored))
         results = results_from_scene(self.ctx, run, study.study_id)
-        report = measure(study, results)
+        report = measure(study, results, ed=ed, es=es)
         rows = rows_from_report(report)
         fill_report_table(run.report, rows)
         if metadata is not None:

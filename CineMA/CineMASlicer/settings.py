@@ -1,4 +1,4 @@
-"""What the user chose in the panel, as plain data: inputs, patient data, weights, device and speed.
+"""What the user chose in the panel, as plain data: inputs, patient data, weights, device, speed and ED/ES frames.
 
 The choice lists here are the single source of the combo-box items (the .ui file is tested against them), and
 ``options()`` is what the worker turns into ``CineMALib.analysis.options.AnalysisOptions``.
@@ -52,6 +52,11 @@ class Settings:
     #: the CLI (``--end-slice-checks``); tuned on phantoms for the demo models, not measured on real studies.
     basal_check: bool = False
 
+    #: The user's ED/ES frames (0-based SAX frame indices); None = automatic (largest/smallest LV volume). Analyse
+    #: passes them to the analysis (in ED/ES-only mode they are the frames segmented) and Recompute measures at them.
+    ed_frame: int | None = None
+    es_frame: int | None = None
+
     def inputs(self) -> dict[str, str]:
         """View name -> node ID of every chosen cine."""
         chosen = {"sax": self.sax, **{view: getattr(self, view) for view in LAX_VIEWS}}
@@ -68,6 +73,8 @@ class Settings:
             found.append("Weight must be between 2 and 400 kg (or left empty).")
         if self.weights not in {value for _, value in WEIGHT_CHOICES}:
             found.append(f"Unknown weights choice {self.weights!r}.")
+        if self.ed_frame is not None and self.ed_frame == self.es_frame:
+            found.append(f"ED and ES are both frame {self.ed_frame}: choose different frames (or auto).")
         return found
 
     def options(self) -> dict[str, object]:
@@ -75,7 +82,11 @@ class Settings:
         datasets = {head: self.dataset for head in DATASET_HEADS} if self.weights == "official" else {}
         return {"weights": self.weights, "datasets": datasets, "seed": 0 if self.seed is None else self.seed,
                 "ensemble": self.seed is None, "device": self.device, "fast": self.fast,
-                "basal_check": self.basal_check}
+                "basal_check": self.basal_check, "ed_frame": self.ed_frame, "es_frame": self.es_frame}
+
+    def phases(self) -> dict[str, int | None]:
+        """The user's ED/ES frames as ``measure_study`` keywords (None = automatic)."""
+        return {"ed": self.ed_frame, "es": self.es_frame}
 
     def metadata(self) -> StudyMetadata:
         return StudyMetadata(height_cm=self.height_cm, weight_kg=self.weight_kg, sex=self.sex)

@@ -25,14 +25,17 @@ INPUT_SELECTORS: dict[str, str] = {"sax": "saxSelector", "lax_2c": "lax2cSelecto
                                    "lax_4c": "lax4cSelector"}
 BUTTONS: dict[str, str] = {"analyseButton": "Analyse", "recomputeButton": "Recompute", "exportButton": "Export",
                            "cancelButton": "Cancel"}
+#: Spin boxes of the user's ED/ES frames (0-based); their minimum, -1, shows "auto" (the specialValueText).
+FRAME_SPIN_BOXES: dict[str, str] = {"ed_frame": "edFrameSpinBox", "es_frame": "esFrameSpinBox"}
 INPUT_WIDGETS: tuple[str, ...] = ("heightSpinBox", "weightSpinBox", "fastRadioButton", "allFramesRadioButton",
-                                  "endSliceChecksCheckBox",
+                                  "endSliceChecksCheckBox", *FRAME_SPIN_BOXES.values(),
                                   *COMBO_CHOICES, *INPUT_SELECTORS.values())
 OUTPUT_WIDGETS: tuple[str, ...] = ("progressBar", "statusLabel", "resultsTable")
 #: Qt signal -> widgets whose change must refresh the settings (the radio pair toggles together: one suffices).
 SETTINGS_SIGNALS: dict[str, tuple[str, ...]] = {
     "currentNodeChanged(vtkMRMLNode*)": tuple(INPUT_SELECTORS.values()),
     "valueChanged(double)": ("heightSpinBox", "weightSpinBox"),
+    "valueChanged(int)": tuple(FRAME_SPIN_BOXES.values()),
     "currentIndexChanged(int)": tuple(COMBO_CHOICES),
     "toggled(bool)": ("fastRadioButton", "endSliceChecksCheckBox"),
 }
@@ -56,6 +59,12 @@ def _optional(spin_box: Any) -> float | None:
     return None if value <= float(prop(spin_box, "minimum")) else value
 
 
+def _frame(spin_box: Any) -> int | None:
+    """A frame spin box: its minimum (-1, shown as "auto") means automatic."""
+    value = int(prop(spin_box, "value"))
+    return None if value <= int(prop(spin_box, "minimum")) or value < 0 else value
+
+
 def read_settings(ui: Any, node_ids: dict[str, str | None]) -> Settings:
     """Settings from the panel; node IDs come from the MRML selectors, read by the caller."""
     return Settings(
@@ -63,7 +72,8 @@ def read_settings(ui: Any, node_ids: dict[str, str | None]) -> Settings:
         lax_4c=node_ids.get("lax_4c"), height_cm=_optional(ui.heightSpinBox), weight_kg=_optional(ui.weightSpinBox),
         sex=_choice(ui, "sexComboBox"), weights=_choice(ui, "weightsComboBox"),
         dataset=_choice(ui, "datasetComboBox"), seed=_choice(ui, "seedComboBox"), device=_choice(ui, "deviceComboBox"),
-        fast=bool(ui.fastRadioButton.isChecked()), basal_check=bool(ui.endSliceChecksCheckBox.isChecked()))
+        fast=bool(ui.fastRadioButton.isChecked()), basal_check=bool(ui.endSliceChecksCheckBox.isChecked()),
+        **{name: _frame(getattr(ui, widget)) for name, widget in FRAME_SPIN_BOXES.items()})
 
 
 #: Combo box -> the Settings field it chooses.
@@ -88,6 +98,9 @@ def show_settings(ui: Any, settings: Settings) -> None:
             getattr(ui, name).setCurrentIndex(values.index(chosen) if chosen in values else 0)
         (ui.fastRadioButton if settings.fast else ui.allFramesRadioButton).setChecked(True)
         ui.endSliceChecksCheckBox.setChecked(bool(settings.basal_check))
+        for name, widget in FRAME_SPIN_BOXES.items():
+            spin_box, frame = getattr(ui, widget), getattr(settings, name)
+            spin_box.setValue(int(prop(spin_box, "minimum")) if frame is None else int(frame))
     finally:
         for widget in widgets:
             widget.blockSignals(False)

@@ -144,14 +144,20 @@ def measure_study(results: AnalysisResults, study_or_metadata: CineStudy | Study
     sax = results.views.get("sax")
     if sax is not None and sax.labels is not None:
         decided = results.phases if ed is None and es is None else None
-        report = measure_labels(sax.labels, sax.affine, ed=ed, es=es, landmarks=landmarks, metadata=metadata,
-                                trigger_times_ms=times, analysed_frames=sax.analysed_frames, scores=results.scores,
-                                study_id=results.study_id, bsa_formula=bsa_formula, phases=decided)
+        try:
+            report = measure_labels(sax.labels, sax.affine, ed=ed, es=es, landmarks=landmarks, metadata=metadata,
+                                    trigger_times_ms=times, analysed_frames=sax.analysed_frames,
+                                    scores=results.scores, study_id=results.study_id, bsa_formula=bsa_formula,
+                                    phases=decided)
+        except CineMAInputError as err:  # e.g. an ED/ES frame out of range: name the study
+            raise (CineMAInputError(results.study_id, err.problem) if err.path is None else err) from None
         pairs = (("ED", report.ed_frame, results.ed_frame), ("ES", report.es_frame, results.es_frame))
         for name, ours, theirs in pairs:
             if theirs is not None and theirs != ours:
+                scored = "; the disease scores are the analysis' (from its frames): Analyse again to score these" \
+                    if results.scores else ""
                 report.notes.append(f"the analysis set {name} frame {theirs} ({results.phase_method or 'no method'}); "
-                                    f"measurements use frame {ours}")
+                                    f"measurements use frame {ours}{scored}")
     else:
         phases = _lax_phases(landmarks, ed, es, results)
         report = _report(results.study_id, "cinema", phases, {}, times)

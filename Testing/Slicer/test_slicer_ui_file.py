@@ -202,7 +202,8 @@ def test_every_setting_widget_refreshes_the_settings():
     assert set(INPUT_WIDGETS) - connected == {"allFramesRadioButton"}  # exclusive with fastRadioButton
     classes = {name: w.get("class") for name, w in _widgets().items()}
     expected = {"currentNodeChanged(vtkMRMLNode*)": {"qMRMLNodeComboBox"}, "valueChanged(double)": {"QDoubleSpinBox"},
-                "currentIndexChanged(int)": {"QComboBox"}, "toggled(bool)": {"QRadioButton", "QCheckBox"}}
+                "currentIndexChanged(int)": {"QComboBox"}, "toggled(bool)": {"QRadioButton", "QCheckBox"},
+                "valueChanged(int)": {"QSpinBox"}}
     for signal, names in SETTINGS_SIGNALS.items():
         assert names and {classes[n] for n in names} <= expected[signal], signal
 
@@ -224,3 +225,29 @@ def test_show_settings_restores_what_read_settings_reads_without_signals(loaded_
         ids = {view: getattr(ui, name).currentNodeID or None for view, name in INPUT_SELECTORS.items()}
         assert read_settings(ui, ids) == settings
     assert fired == []
+
+
+def test_ed_es_frame_spin_boxes(loaded_ui):
+    """Two spin boxes choose ED/ES (0-based; "auto" at -1): read into Settings, restored by show_settings, and
+    passed to the analysis (AnalysisOptions) and to Recompute (measure_study keywords)."""
+    from CineMASlicer.settings import Settings
+
+    from CineMALib.analysis.options import AnalysisOptions
+
+    _, _, ui, _ = loaded_ui
+    for name in ("edFrameSpinBox", "esFrameSpinBox"):
+        assert getattr(ui, name).specialValueText == "auto" and getattr(ui, name).minimum == -1
+    show_settings(ui, Settings())
+    auto = read_settings(ui, {"sax": "vtkMRMLScalarVolumeNode1"})
+    assert (auto.ed_frame, auto.es_frame) == (None, None) and ui.edFrameSpinBox.text == "auto"
+    ui.edFrameSpinBox.setValue(0)  # frame 0 is a frame, not "auto"
+    ui.esFrameSpinBox.setValue(7)
+    given = read_settings(ui, {"sax": "vtkMRMLScalarVolumeNode1"})
+    assert (given.ed_frame, given.es_frame) == (0, 7) and given.phases() == {"ed": 0, "es": 7}
+    options = AnalysisOptions(**given.options())
+    assert (options.ed_frame, options.es_frame) == (0, 7)
+    show_settings(ui, Settings(ed_frame=4))
+    assert read_settings(ui, {}).ed_frame == 4 and read_settings(ui, {}).es_frame is None
+    ui.esFrameSpinBox.setValue(4)
+    assert any("both frame 4" in p for p in read_settings(ui, {"sax": "x"}).problems())
+    show_settings(ui, Settings())

@@ -32,7 +32,9 @@ def test_unanalysed_and_empty_frames_and_ties() -> None:
     empty = decide_ed_es([0.0, 120.0, 150.0, 0.0, 60.0, 0.0])  # empty frames (no LV) are never ES
     assert (empty.ed, empty.es) == (2, 4)
     with pytest.raises(CineMAInputError, match="no analysed frame"):
-        decide_ed_es([np.nan, 0.0])
+        decide_ed_es([np.nan, np.nan])
+    nothing = decide_ed_es([np.nan, 0.0, 0.0])  # no LV anywhere (a failed segmentation): a pick, with a warning
+    assert (nothing.ed, nothing.es) == (1, 1) and "above 0" in (nothing.warning or "")
     with pytest.raises(CineMAInputError, match="no LV volume"):
         decide_ed_es([])
 
