@@ -19,14 +19,7 @@ from pathlib import Path
 from CineMALib.atomic import atomic_write_text
 from CineMALib.io import write_labels
 from CineMALib.measure.report import Report
-from CineMALib.report import (
-    write_landmarks_json,
-    write_measurements_csv,
-    write_report_csv,
-    write_summary_html,
-    write_volume_plot,
-)
-from CineMALib.report.plots import has_curve
+from CineMALib.report import write_measurements_csv, write_outputs, write_report_csv
 from CineMALib.report.qc_montage import write_qc_montage
 from CineMALib.results import AnalysisResults
 from CineMALib.study import CineStudy
@@ -44,7 +37,8 @@ def study_folder_name(study_id: str, taken: set[str]) -> str:
 
 def write_study_outputs(results: AnalysisResults, report: Report, study: CineStudy | None,
                         folder: str | Path) -> dict[str, Path]:
-    """One study's files into ``folder``; returns file name -> path."""
+    """One study's files into ``folder``: the segmentations and the QC montage, then the report files of
+    :func:`CineMALib.report.write_outputs` (the same as ``cinema measure`` writes); returns file name -> path."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -53,19 +47,13 @@ def write_study_outputs(results: AnalysisResults, report: Report, study: CineStu
             continue
         name = f"segmentation_{view}.nii.gz"
         written[name] = write_labels(result.labels, result.affine, out / name)
-    if report.landmarks_world:
-        written["landmarks.json"] = write_landmarks_json(report, out / "landmarks.json")
     images: list[Path] = []
-    if has_curve(report):
-        written["volumes.png"] = write_volume_plot(report, out / "volumes.png")
-        images.append(written["volumes.png"])
     if study is not None:
         montage = write_qc_montage(results, study, out / "qc_montage.png", f"{report.study_id}: where the model looked")
         if montage is not None:
             written["qc_montage.png"] = montage
-            images.insert(0, montage)
-    written["measurements.csv"] = write_measurements_csv(report, out / "measurements.csv")
-    written["report.html"] = write_summary_html(report, out / "report.html", images)
+            images.append(montage)
+    written.update(write_outputs(report, out, images, report_csv=False))
     return written
 
 

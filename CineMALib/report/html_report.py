@@ -1,5 +1,8 @@
-"""A self-contained ``summary.html``: the measurement table (value, unit, frames, method, reference/flag), notes,
-provenance, and the report's PNGs embedded as data URIs with a link to the file beside it."""
+"""A study's self-contained ``report.html``: what to review first (the analysis' ``review:`` warnings), reference
+flags, the measurement table (value, unit, frames, method, reference/flag), notes, the study's PNGs (QC montage or
+label overlay, volume curves) embedded as data URIs with a link to the file beside it, and the provenance.
+
+One writer for ``cinema analyse`` and ``cinema measure`` (through :func:`CineMALib.report.write_outputs`)."""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ def _image(path: Path) -> str:
            "</figcaption></figure>"
 
 
-def summary_html(report: Report, images: list[Path] | tuple[Path, ...] = ()) -> str:
+def report_html(report: Report, images: list[Path] | tuple[Path, ...] = ()) -> str:
     """The HTML text; ``images`` are PNG files (normally in the same folder) to embed and link."""
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>CineMA report: {escape(report.study_id)}"
              f"</title><style>{STYLE}</style></head><body><h1>CineMA report: {escape(report.study_id)}</h1>",
@@ -59,6 +62,6 @@ def summary_html(report: Report, images: list[Path] | tuple[Path, ...] = ()) -> 
     return "\n".join(parts)
 
 
-def write_summary_html(report: Report, path: str | Path, images: list[Path] | tuple[Path, ...] = ()) -> Path:
-    """Write ``summary.html`` atomically."""
-    return atomic_write_text(path, summary_html(report, images))
+def write_report_html(report: Report, path: str | Path, images: list[Path] | tuple[Path, ...] = ()) -> Path:
+    """Write ``report.html`` atomically."""
+    return atomic_write_text(path, report_html(report, images))

@@ -86,7 +86,7 @@ def test_image_gives_an_overlay_in_the_html(tmp_path):
     ed, es = save(tmp_path / "ed.nii.gz", blob(400)), save(tmp_path / "es.nii.gz", blob(180))
     img = save(tmp_path / "img.nii.gz", np.random.default_rng(0).random((20, 20, 4, 2)).astype(np.float32))
     assert main(["measure", "--ed", str(ed), "--es", str(es), "--image", str(img), "--out", str(tmp_path / "o")]) == 0
-    assert "overlay.png" in (tmp_path / "o" / "summary.html").read_text()
+    assert "overlay.png" in (tmp_path / "o" / "report.html").read_text()
 
 
 @pytest.mark.parametrize("case", ["missing", "image_as_labels", "height_only", "grid_mismatch", "no_labels"])

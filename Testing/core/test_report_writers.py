@@ -1,7 +1,9 @@
-"""report.csv / measurements.csv layout, atomic writes, volumes.png, landmarks.json round trip, summary.html."""
+"""report.csv / measurements.csv layout, atomic writes, volumes.png, landmarks.json round trip, report.html (the one
+per-study report of `cinema measure` and `cinema analyse`)."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import os
 
@@ -14,6 +16,9 @@ from CineMALib.report import (read_landmarks_json, write_landmarks_json, write_m
 from CineMALib.atomic import atomic_write_text
 from CineMALib.results import ModelScore
 from CineMALib.study import StudyMetadata
+
+#: A 1x1 PNG (the writer embeds any PNG file).
+PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
 
 REQUIRED = ["LVEDV (mL)", "LVESV (mL)", "LVSV (mL)", "LVEF (%)", "LVM (g)", "RVEDV (mL)", "RVESV (mL)", "RVSV (mL)",
             "RVEF (%)", "ED frame", "ES frame", "MAPSE (mm)", "TAPSE (mm)", "LVCO (L/min)", "BSA (m2)",
@@ -103,8 +108,8 @@ def test_landmarks_json_round_trip_keeps_missing_frames(tmp_path):
 def test_write_outputs_html_embeds_plot_and_escapes(tmp_path):
     report = make_report(study_id="<script>x</script>")
     written = write_outputs(report, tmp_path)
-    assert set(written) == {"report.csv", "measurements.csv", "volumes.png", "summary.html"}
-    html = written["summary.html"].read_text()
+    assert set(written) == {"report.csv", "measurements.csv", "volumes.png", "report.html"}
+    html = written["report.html"].read_text()
     assert "<script>x" not in html and "&lt;script&gt;" in html
     assert "data:image/png;base64," in html and 'href="volumes.png"' in html
     assert html.count("<tr>") >= len(report.rows) and "LVEDV" in html
@@ -117,3 +122,17 @@ def test_pair_report_has_no_curve_plot(tmp_path):
     es[:2] = 0
     written = write_outputs(measure_labels((labels, es), np.eye(4)), tmp_path)
     assert "volumes.png" not in written and not (tmp_path / "volumes.png").exists()
+
+
+def test_one_report_writer_for_measure_and_analyse(tmp_path):
+    """report.html (never summary.html): review warnings first, the given QC image before the volume curves; a
+    cohort member gets no report.csv of its own."""
+    report = make_report()
+    report.provenance["review: lv centre"] = "heart not found with confidence"
+    montage = tmp_path / "qc_montage.png"
+    montage.write_bytes(base64.b64decode(PNG_1PX))
+    written = write_outputs(report, tmp_path, (montage,), report_csv=False)
+    assert "report.csv" not in written and not (tmp_path / "summary.html").exists()
+    html = written["report.html"].read_text()
+    assert html.index("review: heart not found with confidence") < html.index("<h2>Measurements</h2>")
+    assert html.index('href="qc_montage.png"') < html.index('href="volumes.png"')
