@@ -19,7 +19,7 @@ from CineMALib.errors import CineMAInputError
 from CineMALib.exchange.export import ViewLabels, export_dicom
 from CineMALib.exchange.record import RECORD, algorithm_of, read_record, refs_of, sha256_file
 from CineMALib.measure import measure_labels
-from CineMALib.measure.labelio import read_label_file
+from CineMALib.io.labels import read_label_file
 from CineMALib.measure.report import Measurement, Report
 from CineMALib.study import StudyMetadata
 
@@ -76,7 +76,8 @@ def _remeasure(saved: Report, labels: np.ndarray, affine: np.ndarray, frames: li
                                     f"{row.name} / BSA {bsa:.3f} m2", row.phase, row.frames))
     stale = set(SAX_ROWS) | set(INDEXED.values())
     kept = [r for r in saved.rows if r.name not in stale]
-    out = Report(saved.study_id, rows=rows + kept, ed_frame=fresh.ed_frame, es_frame=fresh.es_frame)
+    out = Report(saved.study_id, rows=rows + kept, ed_frame=fresh.ed_frame, es_frame=fresh.es_frame,
+                 phases=fresh.phases)
     out.notes.append("SAX labels edited by hand after the analysis; volumes, EF and mass re-measured from them")
     return out
 

@@ -189,7 +189,8 @@ def _report(study_id: str, label_map: str, phases: Phases, curves: dict[str, np.
             times: np.ndarray | None) -> Report:
     return Report(study_id=study_id, label_map=label_map, ed_frame=phases.ed, es_frame=phases.es, curves_ml=curves,
                   frame_times_ms=None if times is None else np.asarray(times, dtype=float),
-                  provenance={"label map": label_note(label_map), ED_ES_KEY: f"{phases.choice}: {phases.method}"})
+                  provenance={"label map": label_note(label_map), ED_ES_KEY: f"{phases.choice}: {phases.method}"},
+                  phases=phases)
 
 
 def _phase_rows(phases: Phases) -> list[Measurement]:

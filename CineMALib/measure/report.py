@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from CineMALib.phases import Phases
+
 #: Decimals written for each unit (the in-memory value keeps full precision).
 DECIMALS: dict[str, int] = {"mL": 2, "%": 2, "g": 2, "mm": 2, "L/min": 3, "m2": 3, "mL/m2": 2, "g/m2": 2,
                             "L/min/m2": 3, "bpm": 1, "": 4}
@@ -70,6 +72,8 @@ class Report:
     landmarks_world: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
+    #: The ED/ES decision the numbers were measured at (automatic or given, and how).
+    phases: Phases | None = None
 
     def add(self, *rows: Measurement) -> None:
         self.rows.extend(rows)

@@ -45,7 +45,9 @@ def volume_figure(report: Report) -> Figure:
         ax.plot(x[ok], curve[ok], "o-" if name != "MYO" else "o--", ms=3, color=COLOURS.get(name), label=f"{name} (mL)")
     for name, frame, style in (("ED", report.ed_frame, "-"), ("ES", report.es_frame, ":")):
         if frame is not None and frame < n:
-            ax.axvline(x[frame], color="k", ls=style, lw=1, label=f"{name} frame {frame}")
+            given = report.phases is not None and (report.phases.ed_given if name == "ED" else report.phases.es_given)
+            how = "" if report.phases is None else " (given)" if given else " (automatic)"
+            ax.axvline(x[frame], color="k", ls=style, lw=1, label=f"{name} frame {frame}{how}")
     ax.set_xlabel("trigger time (ms)" if use_time else "frame (0-based)")
     ax.set_ylabel("volume (mL)")
     ax.set_title(f"{report.study_id}: volumes by disc summation")

@@ -58,7 +58,7 @@ def report_row(report: Report, header: Sequence[str]) -> list[str]:
     columns = report.columns()
     methods = {name: columns[src].method if src in columns else "" for name, src in METHOD_COLUMNS.items()}
     special = {"study": report.study_id, "label map": report.provenance.get("label map", report.label_map),
-               ED_ES_COLUMN: report.provenance.get(ED_ES_COLUMN, "").partition(":")[0],
+               ED_ES_COLUMN: report.phases.choice if report.phases is not None else "",
                "flags": " | ".join(report.flags()), "notes": " | ".join(report.notes), **methods}
     return [special[h] if h in special else (columns[h].formatted() if h in columns else "n/a") for h in header]
 

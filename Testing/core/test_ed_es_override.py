@@ -66,6 +66,17 @@ def test_override_changes_every_ed_es_number_consistently() -> None:
     assert (half.ed_frame, half.es_frame) == (2, 3) and half.provenance[ED_ES_KEY].startswith("ED automatic, ES given")
 
 
+def test_volume_plot_marks_given_and_automatic_frames() -> None:
+    from CineMALib.report.plots import volume_figure
+
+    def legend(report) -> list[str]:
+        return [t.get_text() for t in volume_figure(report).axes[0].get_legend().get_texts()]
+
+    assert "ED frame 2 (automatic)" in legend(measure_labels(cine(), AFFINE))
+    marks = legend(measure_labels(cine(), AFFINE, es=4))
+    assert "ED frame 2 (automatic)" in marks and "ES frame 4 (given)" in marks
+
+
 def test_the_analysis_decision_is_measured_as_is() -> None:
     """measure_study takes the analysis' ED/ES (not its own max/min), so the classifier's [ED, ES] input and the
     volumes come from the same frames; an explicit override still wins."""
