@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 
 from CineMALib.measure import Report, measure_labels
-from CineMALib.measure.labelio import read_label_file
+from CineMALib.io.labels import read_label_file
 from CineMALib.study import StudyMetadata
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "acdc-subset"
@@ -31,7 +31,7 @@ def measure_case(case: Path) -> tuple[Report, dict[str, str]]:
     info = read_info(case)
     ed, es = int(info["ED"]), int(info["ES"])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the known ACDC sform trap; labelio handles it
+        warnings.simplefilter("ignore")  # the known ACDC sform trap; the reader handles it
         ed_lab, affine = read_label_file(case / f"{case.name}_frame{ed:02d}_gt.nii.gz")
         es_lab, _ = read_label_file(case / f"{case.name}_frame{es:02d}_gt.nii.gz")
     meta = StudyMetadata(patient_id=case.name, height_cm=float(info["Height"]), weight_kg=float(info["Weight"]))

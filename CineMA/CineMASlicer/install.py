@@ -21,7 +21,7 @@ from CineMALib.errors import CineMAError
 
 #: CineMALib's runtime requirements except torch (keep in step with pyproject.toml; a test compares them).
 REQUIREMENTS: tuple[str, ...] = (
-    "numpy>=1.24", "scipy>=1.10", "SimpleITK>=2.3", "nibabel>=5.0", "scikit-image>=0.21", "safetensors>=0.4",
+    "numpy>=1.24", "scipy>=1.10", "nibabel>=5.0", "scikit-image>=0.21", "safetensors>=0.4",
     "huggingface_hub>=0.20", "pydicom>=2.4", "pynrrd>=1.0", "PyYAML>=6.0", "tqdm>=4.60", "matplotlib>=3.7",
 )
 TORCH_REQUIREMENT = "torch>=2.1"

@@ -17,7 +17,8 @@ from CineMALib.errors import CineMAInputError
 from CineMALib.labels import LABEL_MAPS, to_cinema_labels
 from CineMALib.measure import ED_ES_KEY, Report, measure_labels
 from CineMALib.measure.bsa import FORMULAS
-from CineMALib.measure.labelio import read_label_file, read_volume_file
+from CineMALib.io.labels import read_label_file
+from CineMALib.io.reader import read_volume_file
 from CineMALib.report import write_outputs, write_overlay_plot
 from CineMALib.study import StudyMetadata
 
@@ -92,12 +93,12 @@ def _overlay(args: argparse.Namespace, labels, report: Report, out: Path) -> Pat
     """Check the image grid against the labels and draw the ED/ES overlay."""
     files = args.image
     if len(files) == 1:
-        image, _ = read_volume_file(files[0])
-        if image.ndim != 4:
-            raise CineMAInputError(files[0], f"a single --image must be a 4-D cine, got shape {image.shape}")
+        image = read_volume_file(files[0]).data  # (x, y, z, t) float32, the ACDC spacing trap handled
+        if image.shape[3] < 2:
+            raise CineMAInputError(files[0], f"a single --image must be a 4-D cine, got shape {image.shape[:3]}")
         ed_img, es_img = image[..., report.ed_frame], image[..., report.es_frame]
     elif len(files) == 2:
-        ed_img, es_img = (_squeeze3(read_volume_file(f)[0]) for f in files)
+        ed_img, es_img = (_squeeze3(read_volume_file(f).data) for f in files)
     else:
         raise CineMAInputError(None, "--image takes one 4-D file or two 3-D files (ED ES)")
     if isinstance(labels, tuple):

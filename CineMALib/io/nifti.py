@@ -150,8 +150,9 @@ def nifti_times(path: Path, img: nib.Nifti1Image, n_frames: int) -> np.ndarray |
     return None
 
 
-def read_nifti(path: Path) -> Volume:
-    """One NIfTI file as a :class:`Volume` (float32 voxels, checked header, geometry and values)."""
+def read_nifti(path: Path, check_values: bool = True) -> Volume:
+    """One NIfTI file as a :class:`Volume` (float32 voxels, checked header, geometry and values; ``check_values``
+    False skips the image checks of :func:`check_voxels`: an all-background label map is blank but valid)."""
     img, pixdim = load_header(path)
     shape = spatial_time_shape(path, img.shape)
     affine = nifti_affine(path, img, shape, pixdim)
@@ -160,6 +161,7 @@ def read_nifti(path: Path) -> Volume:
     except _READ_ERRORS as err:
         raise CineMAInputError(path, f"voxel data cannot be read: the file is truncated or corrupt "
                                      f"({type(err).__name__}: {err})") from None
-    check_voxels(path, data)
+    if check_values:
+        check_voxels(path, data)
     return Volume(data=data, affine=affine, trigger_times_ms=nifti_times(path, img, shape[3]), sources=(path,),
                   label=path.name)

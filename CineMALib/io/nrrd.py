@@ -119,8 +119,8 @@ def _times(header: dict[str, Any], axis: int, n: int) -> np.ndarray | None:
     return None
 
 
-def read_nrrd(path: Path) -> Volume:
-    """One NRRD file as a :class:`Volume` with the time axis last."""
+def read_nrrd(path: Path, check_values: bool = True) -> Volume:
+    """One NRRD file as a :class:`Volume` with the time axis last (``check_values``: as for NIfTI)."""
     header, offset = read_nrrd_header(path)
     try:
         sizes = [int(s) for s in header["sizes"]]
@@ -138,7 +138,8 @@ def read_nrrd(path: Path) -> Volume:
                                      f"({type(err).__name__}: {err})") from None
     order = spatial + ([t_axis] if t_axis is not None else [])
     data = np.transpose(np.asarray(data), order).astype(np.float32, copy=False).reshape(shape)
-    check_voxels(path, data)
+    if check_values:
+        check_voxels(path, data)
     times = _times(header, t_axis, shape[3]) if t_axis is not None else None
     return Volume(data=data, affine=affine, trigger_times_ms=times, sources=(path,), label=path.name)
 

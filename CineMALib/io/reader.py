@@ -53,12 +53,13 @@ def natural_key(path: Path) -> list[object]:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
 
 
-def read_volume_file(path: Path) -> Volume:
-    """A NIfTI or NRRD file as a :class:`Volume` with its file-name view hint."""
+def read_volume_file(path: Path, check_values: bool = True) -> Volume:
+    """A NIfTI or NRRD file as a :class:`Volume` with its file-name view hint: the one reader of these formats, for
+    images and label maps alike (``check_values=False`` for labels: a blank map is valid there)."""
     kind = sniff_file(path)
     if kind == "dicom":
         raise CineMAInputError(path, "is a DICOM file; read it through the DICOM reader")
-    vol = read_nifti(path) if kind == "nifti" else read_nrrd(path)
+    vol = read_nifti(path, check_values) if kind == "nifti" else read_nrrd(path, check_values)
     vol.view_hint = view_from_text(stem(path)) or view_from_text(path.parent.name)
     return vol
 

@@ -22,16 +22,12 @@ def disk_footprint(radius_mm: float, spacing2d: np.ndarray) -> np.ndarray:
 
 
 def otsu_threshold(values: np.ndarray, bins: int = 128) -> float:
-    """Otsu's threshold of a 1-D sample (numpy only, so no extra dependency)."""
-    hist, edges = np.histogram(values, bins=bins)
-    centres = (edges[:-1] + edges[1:]) / 2.0
-    w0 = np.cumsum(hist)
-    w1 = w0[-1] - w0
-    m0 = np.cumsum(hist * centres)
-    mu0 = m0 / np.maximum(w0, 1)
-    mu1 = (m0[-1] - m0) / np.maximum(w1, 1)
-    between = w0 * w1 * (mu0 - mu1) ** 2
-    return float(centres[int(np.argmax(between))])
+    """Otsu's threshold of a sample over ``bins`` histogram bins: scikit-image's ``threshold_otsu`` (the value of
+    the last bin centre of the dark class; a constant sample gives its value). Imported here, not at module level,
+    because a bare Slicer lacks scikit-image until the module's installer has run."""
+    from skimage.filters import threshold_otsu
+
+    return float(threshold_otsu(np.asarray(values).ravel(), nbins=bins))
 
 
 def snap_to_pool(image2d: np.ndarray, peak: tuple[int, int], spacing2d: np.ndarray,

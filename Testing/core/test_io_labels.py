@@ -8,7 +8,7 @@ import pytest
 import SimpleITK as sitk
 
 from CineMALib.errors import CineMAInputError
-from CineMALib.measure.labelio import read_label_file
+from CineMALib.io.labels import read_label_file
 
 
 def acdc_like(path, data, zooms=(1.5625, 1.5625, 10.0)):
