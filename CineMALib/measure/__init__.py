@@ -92,13 +92,13 @@ def measure_labels(labels: np.ndarray | Sequence[np.ndarray], affine: np.ndarray
                    metadata: StudyMetadata | None = None, trigger_times_ms: np.ndarray | None = None,
                    analysed_frames: Sequence[int] | None = None, scores: Sequence[ModelScore] = (),
                    study_id: str = "study", bsa_formula: str = "mosteller", phases: Phases | None = None,
-                   given_by: str = "given by the user") -> Report:
+                   given_by: str = "given by the user", scored_at: Sequence[int] = ()) -> Report:
     """Measure SAX labels: a 4-D cine (x, y, z, t) or an (ED, ES) pair of 3-D arrays on one grid.
 
     ED/ES: ``phases`` when the caller already decided (the analysis), else
     :func:`~CineMALib.phases.decide_ed_es` on the LV volumes of the analysed (labelled) frames, with ``ed``/``es``
     as the user's override (for a pair they are only the cine frame numbers to report and to index ``landmarks``;
-    the pair's order defines ED and ES).
+    the pair's order defines ED and ES). ``scored_at``: the [ED, ES] frames the ``scores`` were computed from.
     """
     metadata = metadata or StudyMetadata()
     curves, pair, n_frames = _curves_for(labels, affine, label_map, ed, es, analysed_frames)
@@ -117,7 +117,7 @@ def measure_labels(labels: np.ndarray | Sequence[np.ndarray], affine: np.ndarray
                             f"({curves['LV'][phases.es]:.1f} mL): check the ED/ES frames")
     if geometry.shear_note:
         report.notes.append(geometry.shear_note)
-    _finish(report, rows, landmarks or {}, phases, n_frames, metadata, scores, bsa_formula)
+    _finish(report, rows, landmarks or {}, phases, n_frames, metadata, scores, bsa_formula, scored_at)
     return report
 
 
@@ -148,7 +148,7 @@ def measure_study(results: AnalysisResults, study_or_metadata: CineStudy | Study
             report = measure_labels(sax.labels, sax.affine, ed=ed, es=es, landmarks=landmarks, metadata=metadata,
                                     trigger_times_ms=times, analysed_frames=sax.analysed_frames,
                                     scores=results.scores, study_id=results.study_id, bsa_formula=bsa_formula,
-                                    phases=decided)
+                                    phases=decided, scored_at=_scored_at(results))
         except CineMAInputError as err:  # e.g. an ED/ES frame out of range: name the study
             raise (CineMAInputError(results.study_id, err.problem) if err.path is None else err) from None
         pairs = (("ED", report.ed_frame, results.ed_frame), ("ES", report.es_frame, results.es_frame))
@@ -162,13 +162,21 @@ def measure_study(results: AnalysisResults, study_or_metadata: CineStudy | Study
         phases = _lax_phases(landmarks, ed, es, results)
         report = _report(results.study_id, "cinema", phases, {}, times)
         report.notes.append("no short-axis labels: volumes, mass and ejection fractions not measured")
-        _finish(report, _phase_rows(phases), landmarks, phases, None, metadata, results.scores, bsa_formula)
+        _finish(report, _phase_rows(phases), landmarks, phases, None, metadata, results.scores, bsa_formula,
+                _scored_at(results))
     report.provenance.update(results.provenance)
     report.add(*placement_rows(results.provenance))  # the LV centre used, how it was found, its plausibility
     review = heart_review(results.provenance)
     if review:
         report.notes.insert(0, review)
     return report
+
+
+def _scored_at(results: AnalysisResults) -> tuple[int, ...]:
+    """The [ED, ES] frames the analysis gave its classifier and regressor (empty when unknown)."""
+    if results.ed_frame is None or results.es_frame is None:
+        return ()
+    return int(results.ed_frame), int(results.es_frame)
 
 
 def _lax_phases(landmarks: Landmarks, ed: int | None, es: int | None, results: AnalysisResults) -> Phases:
@@ -209,11 +217,12 @@ def _function_rows(curves: dict[str, np.ndarray], phases: Phases, geometry: Stac
 
 
 def _finish(report: Report, rows: list[Measurement], landmarks: Landmarks, phases: Phases, n_frames: int | None,
-            metadata: StudyMetadata, scores: Sequence[ModelScore], bsa_formula: str) -> None:
+            metadata: StudyMetadata, scores: Sequence[ModelScore], bsa_formula: str,
+            scored_at: Sequence[int] = ()) -> None:
     """Append BSA/indexed, long-axis and model rows, then attach verified references."""
     rows = rows + bsa_rows(metadata.height_cm, metadata.weight_kg, bsa_formula, rows)
     if landmarks:
         rows += long_axis_rows(landmarks, phases.ed, phases.es, n_frames)
-    rows += score_rows(list(scores))
+    rows += score_rows(list(scores), scored_at, (phases.ed, phases.es))
     report.rows = apply_references(rows, metadata.sex)
     report.landmarks_world = landmarks

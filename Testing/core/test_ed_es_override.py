@@ -90,6 +90,20 @@ def test_the_analysis_decision_is_measured_as_is() -> None:
     assert (forced.ed_frame, forced.es_frame) == (1, 5)
 
 
+def test_score_rows_name_the_frames_the_models_saw() -> None:
+    """The classifier's [ED, ES] input is the analysis' decision; measuring at other frames says the scores are not
+    from them."""
+    from CineMALib.results import ModelScore
+
+    results = AnalysisResults("S", {"sax": ViewResult("sax", AFFINE, cine(), tuple(range(len(COUNTS))))},
+                              scores=[ModelScore("cls", "sax", probabilities={"NOR": 0.6, "DCM": 0.4})])
+    results.decide(decide_ed_es([c[0] * VOXEL_ML for c in COUNTS], ed=1, es=4))
+    same = measure_study(results).get("P(NOR)")
+    assert same.frames == (1, 4) and "frames 1, 4" in same.method and "not the frames" not in same.method
+    other = measure_study(results, ed=2, es=5).get("P(NOR)")
+    assert other.frames == (1, 4) and "not the frames measured here (ED 2, ES 5)" in other.method
+
+
 def test_empty_frames_are_never_ed_or_es() -> None:
     """A --fast result keeps only ED/ES labelled; the file does not say so, so the empty frames must not count."""
     labels = cine(empty=(0, 3, 4, 5))
