@@ -18,6 +18,16 @@ VIEW_NAMES: tuple[str, ...] = ("sax", "lax_2c", "lax_3c", "lax_4c")
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 
+def lax_frame(sax_frame: int, n_sax: int | None, n_lax: int) -> int:
+    """The long-axis frame matching a SAX frame: the same index, or the same fraction of the cycle if counts differ.
+
+    Why here: the analysis (which LAX frames to segment, end-slice checks), the measurements (long-axis function)
+    and the QC montage all pair frames across views the same way."""
+    if n_sax is None or n_sax == n_lax:
+        return sax_frame
+    return int(round(sax_frame * n_lax / n_sax)) % n_lax
+
+
 def lps_to_ras(affine_lps: np.ndarray) -> np.ndarray:
     """Convert a voxel-to-LPS affine (DICOM, ITK) into a voxel-to-RAS affine (NIfTI, Slicer)."""
     return LPS_TO_RAS @ np.asarray(affine_lps, dtype=float)

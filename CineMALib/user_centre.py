@@ -14,7 +14,7 @@ import numpy as np
 
 from CineMALib.errors import CineMAInputError
 from CineMALib.locate import LVLocation
-from CineMALib.measure.placement import format_ras
+from CineMALib.provenance import format_ras
 from CineMALib.study import CineView, voxel_to_world, world_to_voxel
 
 #: How far (in slices) beyond the first or last SAX slice a given centre may lie.

@@ -19,8 +19,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from CineMALib.labels import LV, MYO, RV
-from CineMALib.measure.longaxis import lax_frame
-from CineMALib.study import CineView
+from CineMALib.study import CineView, lax_frame
 
 BAND_HALF_WIDTH_MM = 2.5  # pixels this close to the other view's plane form the intersection band
 MIN_BAND_PIXELS = 20  # fewer 4C band pixels inside the 4C image: no evidence, leave the slice alone

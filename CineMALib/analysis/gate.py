@@ -17,7 +17,7 @@ import numpy as np
 
 from CineMALib.analysis.plausibility import PASS, Plausibility
 from CineMALib.analysis.verify import Verification
-from CineMALib.measure.placement import (
+from CineMALib.provenance import (
     AUTOMATIC,
     CENTRE_KEY,
     CONFIDENCE_KEY,

@@ -48,12 +48,11 @@ from CineMALib.errors import CineMAInputError, CineMAWeightsError
 from CineMALib.infer import ProgressCallback, check_cancel, select_device
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.locate import locate_lv_center
-from CineMALib.measure.longaxis import lax_frame
-from CineMALib.measure.placement import format_ras
 from CineMALib.phases import check_given
 from CineMALib.preprocess import ModelGrid, lax_model_grid
+from CineMALib.provenance import format_ras
 from CineMALib.results import AnalysisResults, ModelScore, ViewResult
-from CineMALib.study import CineStudy
+from CineMALib.study import CineStudy, lax_frame
 from CineMALib.user_centre import user_location
 
 LANDMARK_VIEWS: tuple[str, ...] = ("lax_2c", "lax_4c")

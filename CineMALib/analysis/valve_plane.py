@@ -28,8 +28,7 @@ import numpy as np
 from CineMALib.analysis.end_slices import argmax_with_offset, log_probabilities
 from CineMALib.analysis.islands import clean_labels
 from CineMALib.labels import LV, MYO
-from CineMALib.measure.longaxis import lax_frame
-from CineMALib.study import CineView
+from CineMALib.study import CineView, lax_frame
 
 MITRAL_HINGES: dict[str, tuple[str, str]] = {"lax_2c": ("mitral_anterior", "mitral_inferior"),
                                              "lax_4c": ("mitral_lateral", "mitral_septal")}

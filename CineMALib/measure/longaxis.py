@@ -18,15 +18,9 @@ import numpy as np
 from CineMALib.phases import Phases, decide_ed_es
 from CineMALib.measure.report import Measurement
 from CineMALib.results import TRICUSPID_LATERAL
+from CineMALib.study import lax_frame
 
 APEX = "apex"
-
-
-def lax_frame(sax_frame: int, n_sax: int | None, n_lax: int) -> int:
-    """The long-axis frame matching a SAX frame: the same index, or the same fraction of the cycle if counts differ."""
-    if n_sax is None or n_sax == n_lax:
-        return sax_frame
-    return int(round(sax_frame * n_lax / n_sax)) % n_lax
 
 
 def _point(points: dict[str, np.ndarray], name: str, frame: int) -> np.ndarray | None:

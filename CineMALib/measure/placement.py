@@ -1,41 +1,33 @@
-"""Where the model window went and how that place was found: provenance keys and the report rows made from them.
+"""Where the model window went and how that place was found: the report rows made from the provenance keys.
 
 Why rows as well as provenance: the centre used (RAS mm), how it was found and its confidence must reach every place
 a user reads numbers (``measurements.csv``, ``report.csv``, ``report.html``, the Slicer report table), and all of
-them show the report's rows. The analysis writes these keys into its provenance (a plain str -> str dict, so they
-survive the Slicer worker's hand-over); :func:`placement_rows` turns them into rows.
+them show the report's rows. The analysis writes the keys (:mod:`CineMALib.provenance`, re-exported here) into its
+provenance; :func:`placement_rows` turns them into rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
 from CineMALib.measure.report import Measurement
-
-REVIEW = "review: "  # the same prefix as CineMALib.analysis.pipeline.REVIEW (every such key is printed by the CLI)
-CENTRE_KEY = "lv centre (RAS mm)"
-SOURCE_KEY = "lv centre source"  # "automatic" or "user"
-CUES_KEY = "lv centre cues"
-CONFIDENCE_KEY = "lv centre confidence"  # the cues' confidence in [0, 1] ("n/a" for a user-given centre)
-VERIFICATION_KEY = "lv centre verification"
-PLAUSIBILITY_KEY = "lv centre plausibility"  # the gate's score of the analysis at that centre, [0, 1]
-HEART_REVIEW_KEY = REVIEW + "lv centre"
-HEART_NOT_FOUND = "heart not found with confidence"
-AUTOMATIC, USER = "automatic", "user"
-
-
-def format_ras(point: Sequence[float] | np.ndarray) -> str:
-    return ", ".join(f"{float(v):.1f}" for v in np.asarray(point, dtype=float).reshape(3))
-
-
-def parse_ras(text: str) -> np.ndarray | None:
-    try:
-        values = np.array([float(v) for v in str(text).split(",")], dtype=float)
-    except ValueError:
-        return None
-    return values if values.shape == (3,) and np.all(np.isfinite(values)) else None
+from CineMALib.provenance import (  # noqa: F401 - re-exported: the keys' former home
+    AUTOMATIC,
+    CENTRE_KEY,
+    CONFIDENCE_KEY,
+    CUES_KEY,
+    HEART_NOT_FOUND,
+    HEART_REVIEW_KEY,
+    PLAUSIBILITY_KEY,
+    REVIEW,
+    SOURCE_KEY,
+    USER,
+    VERIFICATION_KEY,
+    format_ras,
+    parse_ras,
+)
 
 
 def _number(text: str | None) -> float | None:

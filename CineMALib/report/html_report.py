@@ -10,7 +10,7 @@ import base64
 from html import escape
 from pathlib import Path
 
-from CineMALib.measure.placement import REVIEW
+from CineMALib.provenance import REVIEW
 from CineMALib.measure.report import Measurement, Report
 from CineMALib.atomic import atomic_write_text
 

@@ -18,11 +18,10 @@ from matplotlib.patches import Rectangle
 
 from CineMALib.atomic import atomic_write_bytes
 from CineMALib.labels import LV, MYO, RV
-from CineMALib.measure.longaxis import lax_frame
-from CineMALib.measure.placement import CENTRE_KEY, parse_ras
+from CineMALib.provenance import CENTRE_KEY, parse_ras
 from CineMALib.preprocess import lax_model_grid, sax_model_grid
 from CineMALib.report.plots import COLOURS, _png
-from CineMALib.study import CineStudy, CineView, world_to_voxel
+from CineMALib.study import CineStudy, CineView, lax_frame, world_to_voxel
 
 VIEW_ORDER: tuple[str, ...] = ("sax", "lax_2c", "lax_3c", "lax_4c")
 WINDOW_COLOUR = "yellow"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from CineMALib.measure.longaxis import lax_frame, long_axis_rows, phases_from_length
+from CineMALib.measure.longaxis import long_axis_rows, phases_from_length
+from CineMALib.study import lax_frame
 
 N = 20
 
