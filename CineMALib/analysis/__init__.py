@@ -4,7 +4,8 @@
   device, fast mode, batch size, heads; validated on construction.
 - :func:`analyse_study` (``pipeline``): locate the LV, segment SAX (all frames or ED/ES), find ED/ES, segment
   LAX-4C, track 2C/4C landmarks, classify and regress from [ED, ES]; outputs on the study's own grids.
-- :func:`iter_cohort` / :func:`analyse_cohort` (``cohort``): many studies, failures reported and skipped.
+- :func:`iter_cohort` / :func:`analyse_cohort` (``cohort``): many studies, failures reported and skipped; the
+  weights loaded once for all of them (:class:`~CineMALib.analysis.weights.HeadCache`).
 - :func:`write_study_outputs` / :func:`write_cohort_tables` (``outputs``): the files ``cinema analyse`` writes.
 - ``Cancelled`` (from :mod:`CineMALib.infer`) is raised when the ``cancel`` event is set.
 """

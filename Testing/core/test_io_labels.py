@@ -1,4 +1,5 @@
-"""Label file reading: the ACDC sform trap (unit affine, real spacing in pixdim), NRRD via SimpleITK, bad files."""
+"""Label file reading (io/labels.py on the one volume reader): the ACDC sform trap (unit affine, real spacing in
+pixdim), an NRRD written by SimpleITK, bad files."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def test_consistent_nifti_gives_no_warning(tmp_path, recwarn):
     assert not [w for w in recwarn if "pixdim" in str(w.message)]
 
 
-def test_nrrd_via_simpleitk_keeps_spacing_and_axis_order(tmp_path):
+def test_nrrd_from_simpleitk_keeps_spacing_and_axis_order(tmp_path):
     data = np.zeros((5, 6, 7), np.uint8)  # (x, y, z)
     data[1, 2, 3] = 3
     img = sitk.GetImageFromArray(np.transpose(data, (2, 1, 0)))
