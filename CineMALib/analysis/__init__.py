@@ -6,13 +6,11 @@
   LAX-4C, track 2C/4C landmarks, classify and regress from [ED, ES]; outputs on the study's own grids.
 - :func:`iter_cohort` / :func:`analyse_cohort` (``cohort``): many studies, failures reported and skipped; the
   weights loaded once for all of them (:class:`~CineMALib.analysis.weights.HeadCache`).
-- :func:`write_study_outputs` / :func:`write_cohort_tables` (``outputs``): the files ``cinema analyse`` writes.
 - ``Cancelled`` (from :mod:`CineMALib.infer`) is raised when the ``cancel`` event is set.
 """
 
 from CineMALib.analysis.cohort import StudyOutcome, analyse_cohort, iter_cohort
 from CineMALib.analysis.options import HEADS, AnalysisOptions, OptionsError
-from CineMALib.analysis.outputs import write_cohort_tables, write_study_outputs
 from CineMALib.analysis.pipeline import analyse_study
 from CineMALib.infer import Cancelled
 
@@ -25,6 +23,4 @@ __all__ = [
     "analyse_cohort",
     "analyse_study",
     "iter_cohort",
-    "write_cohort_tables",
-    "write_study_outputs",
 ]

@@ -19,7 +19,6 @@ from tqdm import tqdm
 from CineMALib.analysis.cohort import CentreFor, CohortProgress, StudyOutcome, iter_cohort
 from CineMALib.analysis.manifest import Manifest, read_manifest
 from CineMALib.analysis.options import HEADS, AnalysisOptions, OptionsError
-from CineMALib.analysis.outputs import study_folder_name, write_cohort_tables, write_study_outputs
 from CineMALib.analysis.pipeline import REVIEW
 from CineMALib.cli.phases import add_phase_arguments
 from CineMALib.errors import CineMAError, CineMAInputError
@@ -27,6 +26,7 @@ from CineMALib.exchange.from_analysis import record_and_export
 from CineMALib.infer import DEVICE_CHOICES
 from CineMALib.measure import measure_study
 from CineMALib.measure.report import Report
+from CineMALib.report.outputs import study_folder_name, write_cohort_tables, write_study_outputs
 from CineMALib.user_centre import parse_centre
 
 HELP = "analyse cine studies with the CineMA models: segmentation, landmarks, scores, measurements, reports"

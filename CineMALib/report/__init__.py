@@ -1,7 +1,7 @@
 """Report writers: report.csv, measurements.csv, volumes.png, landmarks.json, report.html; every write is atomic.
 
 :func:`write_outputs` is the one writer of a study's report files, for ``cinema measure`` and ``cinema analyse``
-(which adds the segmentations and the QC montage, :func:`CineMALib.analysis.outputs.write_study_outputs`)."""
+(which adds the segmentations and the QC montage, :func:`CineMALib.report.outputs.write_study_outputs`)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import pytest
 
 from dicom_export_helpers import measured, phantom_dicom
 
-from CineMALib.analysis.outputs import write_study_outputs
+from CineMALib.report.outputs import write_study_outputs
 from CineMALib.cli import main
 from CineMALib.exchange.from_analysis import record_and_export
 

@@ -16,7 +16,7 @@ from conftest import shared_path
 import CineMALib.analysis.pipeline as pipeline
 import CineMALib.analysis.sax_stage as sax_stage
 from CineMALib.analysis.options import AnalysisOptions, OptionsError
-from CineMALib.analysis.outputs import write_study_outputs
+from CineMALib.report.outputs import write_study_outputs
 from CineMALib.analysis.plausibility import Plausibility, score_segmentation
 from CineMALib.analysis.verify import CLEAR, candidate_centres, verify_candidates
 from CineMALib.errors import CineMAInputError

@@ -1,5 +1,8 @@
 """Write an analysed study's files: segmentations on the original grids, landmarks, plots, HTML; cohort tables.
 
+Why in ``report`` (the last stage): writing files depends on everything before it; the analysis itself writes
+nothing and imports nothing from here.
+
 Layout of an output folder (every file written atomically, so an interrupted run never leaves half a file)::
 
     OUT/report.csv          one row per analysed study (rewritten after each study)
