@@ -147,7 +147,7 @@ def _apply_overrides(outcome: StudyOutcome, args: argparse.Namespace) -> None:
 
 
 def _summary(report: Report) -> str:
-    parts = []
+    parts = [] if report.phases is None else [f"ED {report.ed_frame}, ES {report.es_frame} ({report.phases.choice})"]
     for key in SUMMARY_KEYS:
         row = report.get(key)
         if row is not None and row.available:

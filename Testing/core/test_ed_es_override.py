@@ -238,6 +238,7 @@ def test_cli_analyse_then_measure_with_the_given_frames(small_study, weights, tm
                  *common]) == 0
     row = _row(out)
     assert (row["ED frame"], row["ES frame"], row["ED/ES"]) == ("4", "1", "given")
+    assert "ED 4, ES 1 (given)" in capsys.readouterr().err  # the one-line summary says so too
     seg = nib.load(next(out.glob("*/segmentation_sax.nii.gz")))
     labels = np.asarray(seg.dataobj)
     assert [t for t in range(6) if labels[..., t].any()] == [1, 4]  # fast mode: the given frames are analysed
