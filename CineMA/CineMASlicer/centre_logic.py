@@ -114,7 +114,8 @@ class LVCentreLogic:
 
     def after_run(self, study: CineStudy, sax_id: str, provenance: Mapping[str, str]) -> str | None:
         """Show the window the analysis used; return its heart-not-found review text (None when it found one)."""
-        from CineMALib.measure.placement import CENTRE_KEY, heart_review, parse_ras
+        from CineMALib.measure.placement import heart_review
+        from CineMALib.provenance import CENTRE_KEY, parse_ras
 
         centre = parse_ras(provenance.get(CENTRE_KEY, ""))
         window = parse_ras(provenance.get(WINDOW_KEY, ""))

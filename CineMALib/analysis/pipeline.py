@@ -50,7 +50,7 @@ from CineMALib.labels import LV, MYO, RV
 from CineMALib.locate import locate_lv_center
 from CineMALib.phases import check_given
 from CineMALib.preprocess import ModelGrid, lax_model_grid
-from CineMALib.provenance import format_ras
+from CineMALib.provenance import REVIEW, format_ras
 from CineMALib.results import AnalysisResults, ModelScore, ViewResult
 from CineMALib.study import CineStudy, lax_frame
 from CineMALib.user_centre import user_location
@@ -229,7 +229,6 @@ def _end_slice_checks(run: _Run, results: AnalysisResults, frames: Sequence[int]
 
 #: Provenance keys of warnings for the user to review (every key starting with ``REVIEW`` is printed by the CLI;
 #: all provenance is in the HTML summary).
-REVIEW = "review: "
 COVERAGE_WARNING = REVIEW + "slice coverage"
 MITRAL_WARNING = REVIEW + "mitral plane"
 

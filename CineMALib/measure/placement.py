@@ -13,19 +13,17 @@ from collections.abc import Mapping
 import numpy as np
 
 from CineMALib.measure.report import Measurement
-from CineMALib.provenance import (  # noqa: F401 - re-exported: the keys' former home
+from CineMALib.provenance import (
     AUTOMATIC,
     CENTRE_KEY,
     CONFIDENCE_KEY,
     CUES_KEY,
-    HEART_NOT_FOUND,
     HEART_REVIEW_KEY,
     PLAUSIBILITY_KEY,
     REVIEW,
     SOURCE_KEY,
     USER,
     VERIFICATION_KEY,
-    format_ras,
     parse_ras,
 )
 

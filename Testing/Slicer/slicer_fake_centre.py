@@ -14,7 +14,7 @@ from CineMASlicer.centre_logic import WINDOW_KEY
 from slicer_synthetic import study_and_results
 
 from CineMALib.locate import locate_lv_center
-from CineMALib.measure.placement import CENTRE_KEY, HEART_NOT_FOUND, HEART_REVIEW_KEY, SOURCE_KEY, format_ras
+from CineMALib.provenance import CENTRE_KEY, HEART_NOT_FOUND, HEART_REVIEW_KEY, SOURCE_KEY, format_ras
 from CineMALib.preprocess import sax_model_grid
 
 

@@ -160,7 +160,7 @@ def test_the_real_analysis_crops_at_the_users_point(ctx, cines, tmp_path):
     from CineMASlicer.logic import ModuleLogic
     from CineMASlicer.lv_centre import centre_point
 
-    from CineMALib.measure.placement import CENTRE_KEY, SOURCE_KEY, parse_ras
+    from CineMALib.provenance import CENTRE_KEY, SOURCE_KEY, parse_ras
 
     study, settings = cines
     logic = ModuleLogic(ctx, temp_root=tmp_path, keep_jobs=True)
@@ -222,7 +222,7 @@ def test_recompute_keeps_the_lv_centre_rows_and_review(ctx, cines):
     from CineMASlicer.report_rows import find_value
     from CineMASlicer.scene import SceneAdapter
 
-    from CineMALib.measure.placement import CENTRE_KEY, HEART_REVIEW_KEY, SOURCE_KEY
+    from CineMALib.provenance import CENTRE_KEY, HEART_REVIEW_KEY, SOURCE_KEY
 
     study, settings = cines
     _, results = study_and_results()

@@ -19,7 +19,7 @@ from CineMALib.analysis.manifest import read_manifest
 from CineMALib.analysis.plausibility import Plausibility
 from CineMALib.cli import main
 from CineMALib.errors import CineMAInputError
-from CineMALib.measure.placement import HEART_NOT_FOUND
+from CineMALib.provenance import HEART_NOT_FOUND
 from CineMALib.phantom import generate_phantom, write_phantom
 from CineMALib.study import voxel_to_world
 

@@ -23,7 +23,7 @@ from CineMALib.errors import CineMAInputError
 from CineMALib.labels import LV, MYO, RV
 from CineMALib.locate import LVCandidate, LVLocation
 from CineMALib.measure import measure_study
-from CineMALib.measure.placement import CENTRE_KEY, HEART_NOT_FOUND, HEART_REVIEW_KEY, SOURCE_KEY, format_ras
+from CineMALib.provenance import CENTRE_KEY, HEART_NOT_FOUND, HEART_REVIEW_KEY, SOURCE_KEY, format_ras
 from CineMALib.phantom import generate_phantom
 from CineMALib.report.qc_montage import window_box
 from CineMALib.study import voxel_to_world, world_to_voxel
