@@ -156,10 +156,7 @@ def test_help_says_zero_based() -> None:
 
 # --- the analysis: the user's frames are the decision, the classifier's input and (fast mode) the frames analysed ---
 
-try:  # the test helper (issue 14 moves it out of the installed library)
-    from tiny_weights import write_random_weights
-except ImportError:  # pragma: no cover - before the move
-    from CineMALib.analysis.demo_models import write_random_weights  # type: ignore[no-redef]
+from tiny_weights import write_random_weights  # noqa: E402
 
 
 @pytest.fixture(scope="module")
